@@ -1,0 +1,37 @@
+# Makefile for the lambda extension (PGXS)
+
+EXTENSION = lambda
+MODULE_big = lambda
+OBJS = \
+	src/lambda.o \
+	src/catalog.o \
+	src/master.o \
+	src/viewdef.o \
+	src/views.o \
+	src/batch.o \
+	src/schedule.o \
+	src/utility.o
+
+DATA = $(wildcard sql/lambda--*.sql)
+PGFILEDESC = "lambda - Lambda Architecture inside PostgreSQL"
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+
+# Tests: pg_regress suites in test/sql, isolation specs in test/specs,
+# expected output in expected/ (test/expected links to it), TAP in test/t.
+# Each suite starts its own throwaway server with pg_cron and lambda preloaded.
+REGRESS = setup master api semantics batch errors
+REGRESS_OPTS = --inputdir=test --temp-config=$(srcdir)/test/regress.conf \
+	--temp-instance=$(CURDIR)/tmp_check_regress
+ISOLATION = batch_commit batch_reader batch_abort batch_concurrent
+ISOLATION_OPTS = --inputdir=test --temp-config=$(srcdir)/test/isolation.conf \
+	--temp-instance=$(CURDIR)/tmp_check_isolation
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+EXTRA_CLEAN = tmp_check_regress tmp_check_isolation results output_iso
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

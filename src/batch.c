@@ -1,0 +1,227 @@
+/*-------------------------------------------------------------------------
+ *
+ * batch.c
+ *	  The batch layer: recompute a view's partial states from the whole
+ *	  master and publish them atomically.
+ *
+ * A batch run, in the caller's transaction:
+ *
+ *	1. locks the view's catalog row (SELECT ... FOR UPDATE).  This is the
+ *	   mutex between runs of the same view: a second run waits for the
+ *	   first to finish, then recomputes.  Under REPEATABLE READ a run that
+ *	   started before another one published fails with a serialization
+ *	   error rather than publishing over it.  Readers take no row lock and
+ *	   are never blocked.
+ *	2. takes and registers a snapshot S after the lock, so S sees the
+ *	   previous batch.  S is the cut between the layers: a committed master
+ *	   row belongs to this batch iff S sees it.
+ *	3. runs the partial-state query under exactly S, read-only, so the
+ *	   planner may use parallel query as it would for CREATE TABLE AS, and
+ *	   collects the groups in a tuplestore.
+ *	4. replaces the batch table's rows (DELETE, then one INSERT ... SELECT
+ *	   from the tuplestore) and updates the catalog row with the new version
+ *	   and S.  Readers keep seeing the old rows until this transaction
+ *	   commits, then see the new batch and its catalog row together; an
+ *	   error or a cancel anywhere leaves the previous batch in place.
+ *
+ * The batch table's rows are written as the catalog owner: the view's owner
+ * asked for the run, and the internal table is the extension's to keep.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tstoreReceiver.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/queryenvironment.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "batch.h"
+#include "catalog.h"
+#include "master.h"
+
+static Tuplestorestate *ComputeUnderSnapshot(Oid partialView, Snapshot snap);
+static void Publish(LambdaViewEntry *entry, Tuplestorestate *groups);
+static char *SnapshotText(Snapshot snap);
+static uint64 WidenXid(TransactionId xid, FullTransactionId next);
+static int	CompareUint64(const void *a, const void *b);
+
+/*
+ * Recompute and publish the batch of a view; return the number of groups.
+ * The caller is connected to SPI and has checked the caller's right to run
+ * it.
+ */
+int64
+RunBatch(LambdaViewEntry *entry)
+{
+	TimestampTz started = GetCurrentTimestamp();
+	Oid			argtypes[5] = {OIDOID, TIMESTAMPTZOID, INT8OID, TEXTOID};
+	Datum		values[5];
+	Snapshot	snap;
+	Tuplestorestate *groups;
+	int64		ngroups;
+
+	MasterCheckUsable(entry->master);
+
+	/* 1: one run per view at a time */
+	values[0] = ObjectIdGetDatum(entry->view);
+	CatalogExec("SELECT 1 FROM lambda.view WHERE view = $1 FOR UPDATE",
+				1, argtypes, values, NULL);
+
+	/* 2: the cut */
+	snap = RegisterSnapshot(GetTransactionSnapshot());
+
+	/* 3: compute */
+	groups = ComputeUnderSnapshot(entry->partialView, snap);
+	ngroups = tuplestore_tuple_count(groups);
+
+	/* 4: publish */
+	Publish(entry, groups);
+
+	values[1] = TimestampTzGetDatum(started);
+	values[2] = Int64GetDatum(ngroups);
+	values[3] = CStringGetTextDatum(SnapshotText(snap));
+	CatalogExec("UPDATE lambda.view SET batch_version = batch_version + 1, "
+				"batch_started = $2, batch_finished = clock_timestamp(), "
+				"batch_duration = clock_timestamp() - $2, batch_groups = $3, "
+				"batch_snapshot = $4::pg_snapshot "
+				"WHERE view = $1",
+				4, argtypes, values, NULL);
+
+	tuplestore_end(groups);
+	UnregisterSnapshot(snap);
+	return ngroups;
+}
+
+/*
+ * Run the partial-state query under snap and return its rows.
+ */
+static Tuplestorestate *
+ComputeUnderSnapshot(Oid partialView, Snapshot snap)
+{
+	SPIPrepareOptions prepopts = {0};
+	SPIExecuteOptions execopts = {0};
+	SPIPlanPtr	plan;
+	Tuplestorestate *groups;
+	DestReceiver *dest;
+	int			ret;
+
+	prepopts.parseMode = RAW_PARSE_DEFAULT;
+	prepopts.cursorOptions = CURSOR_OPT_PARALLEL_OK;
+	plan = SPI_prepare_extended(psprintf("SELECT * FROM %s",
+										 QualifiedRelationName(partialView)),
+								&prepopts);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare_extended failed: %s",
+			 SPI_result_code_string(SPI_result));
+
+	groups = tuplestore_begin_heap(false, false, work_mem);
+	dest = CreateDestReceiver(DestTuplestore);
+	SetTuplestoreDestReceiverParams(dest, groups, CurrentMemoryContext,
+									true, NULL, NULL);
+
+	/*
+	 * Read-only SPI runs the query under the active snapshot, unchanged: push
+	 * S.  Read-only is also what lets the planner go parallel.
+	 */
+	execopts.read_only = true;
+	execopts.dest = dest;
+	PushActiveSnapshot(snap);
+	ret = SPI_execute_plan_extended(plan, &execopts);
+	PopActiveSnapshot();
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan_extended failed: %s",
+			 SPI_result_code_string(ret));
+
+	dest->rDestroy(dest);
+	SPI_freeplan(plan);
+	return groups;
+}
+
+/*
+ * Replace the batch table's rows with groups.
+ */
+static void
+Publish(LambdaViewEntry *entry, Tuplestorestate *groups)
+{
+	EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
+	char	   *batchTable = QualifiedRelationName(entry->batchTable);
+	CatalogSavedUser save;
+	int			ret;
+
+	/* Let one INSERT ... SELECT read the tuplestore, as a transition table */
+	enr->md.name = "lambda_new_batch";
+	enr->md.reliddesc = entry->batchTable;
+	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+	enr->md.enrtuples = tuplestore_tuple_count(groups);
+	enr->reldata = groups;
+	ret = SPI_register_relation(enr);
+	if (ret != SPI_OK_REL_REGISTER)
+		elog(ERROR, "SPI_register_relation failed: %s",
+			 SPI_result_code_string(ret));
+
+	CatalogBecomeOwner(&save);
+	SpiExec(psprintf("DELETE FROM %s", batchTable));
+	SpiExec(psprintf("INSERT INTO %s SELECT * FROM lambda_new_batch", batchTable));
+	CatalogRestoreUser(&save);
+
+	ret = SPI_unregister_relation("lambda_new_batch");
+	if (ret != SPI_OK_REL_UNREGISTER)
+		elog(ERROR, "SPI_unregister_relation failed: %s",
+			 SPI_result_code_string(ret));
+}
+
+/*
+ * The snapshot as pg_snapshot text, "xmin:xmax:xip,...", with 64-bit
+ * transaction ids so the recorded cut stays meaningful across wraparound.
+ */
+static char *
+SnapshotText(Snapshot snap)
+{
+	FullTransactionId next = ReadNextFullTransactionId();
+	uint64	   *xip = palloc(sizeof(uint64) * Max(snap->xcnt, 1));
+	StringInfoData buf;
+	int			i;
+
+	for (i = 0; i < snap->xcnt; i++)
+		xip[i] = WidenXid(snap->xip[i], next);
+	qsort(xip, snap->xcnt, sizeof(uint64), CompareUint64);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, UINT64_FORMAT ":" UINT64_FORMAT ":",
+					 WidenXid(snap->xmin, next), WidenXid(snap->xmax, next));
+	for (i = 0; i < snap->xcnt; i++)
+		appendStringInfo(&buf, "%s" UINT64_FORMAT, i > 0 ? "," : "", xip[i]);
+	return buf.data;
+}
+
+/*
+ * A recent xid as a 64-bit one: an xid above next's low 32 bits was
+ * assigned in the previous epoch.
+ */
+static uint64
+WidenXid(TransactionId xid, FullTransactionId next)
+{
+	uint64		epoch = EpochFromFullTransactionId(next);
+
+	if (xid > XidFromFullTransactionId(next))
+		epoch--;
+	return (epoch << 32) | xid;
+}
+
+static int
+CompareUint64(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+
+	return (x > y) - (x < y);
+}

@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  Access to the extension's catalog tables lambda.master and lambda.view.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAMBDA_CATALOG_H
+#define LAMBDA_CATALOG_H
+
+#include "postgres.h"
+
+/* One row of lambda.view, as far as the C code needs it */
+typedef struct LambdaViewEntry
+{
+	Oid			view;			/* the user-facing merged view */
+	Oid			master;			/* its master table */
+	Oid			batchTable;		/* the published batch */
+	Oid			partialView;	/* the partial-state query over the master */
+	char	   *schedule;		/* cron schedule, or NULL */
+	int64		cronJobId;		/* pg_cron job, or 0 */
+	int64		batchVersion;	/* 0 until the first batch is published */
+} LambdaViewEntry;
+
+/* The user id saved while acting as the catalog owner */
+typedef struct CatalogSavedUser
+{
+	Oid			userid;
+	int			secContext;
+} CatalogSavedUser;
+
+extern Oid	CatalogOwner(void);
+extern void CatalogBecomeOwner(CatalogSavedUser *save);
+extern void CatalogRestoreUser(CatalogSavedUser *save);
+extern void SpiExec(const char *sql);
+extern char *QualifiedRelationName(Oid relid);
+extern uint64 CatalogExec(const char *sql, int nargs, Oid *argtypes,
+						  Datum *values, const char *nulls);
+extern char *RelationDisplayName(Oid relid);
+extern bool CatalogIsMaster(Oid relid);
+extern bool CatalogGetView(Oid viewid, LambdaViewEntry *entry);
+extern void CatalogGetViewOrError(Oid viewid, LambdaViewEntry *entry);
+
+#endif							/* LAMBDA_CATALOG_H */

@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * lambda.h
+ *	  Declarations shared by every module of the lambda extension.
+ *
+ * The extension keeps aggregate views over an append-only master table in
+ * three layers: a batch table recomputed from the whole master (batch.c),
+ * a speed layer holding what the batch does not cover, and a serving view
+ * that merges them.  Each module has its own header; this one holds only
+ * what all of them need.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAMBDA_H
+#define LAMBDA_H
+
+/* Name of the extension, its schema and its library */
+#define LAMBDA_EXTENSION_NAME	"lambda"
+#define LAMBDA_SCHEMA_NAME		"lambda"
+
+/* Set by _PG_init when the library is loaded by shared_preload_libraries */
+extern bool lambda_preloaded;
+
+extern void LambdaCheckPreloaded(void);
+
+#endif							/* LAMBDA_H */

@@ -1,0 +1,195 @@
+/*-------------------------------------------------------------------------
+ *
+ * master.c
+ *	  Making a table an append-only master, and keeping it so.
+ *
+ * A master is the system of record: every view is recomputed from it, and
+ * the speed layer only ever adds what was inserted.  An UPDATE, DELETE,
+ * TRUNCATE or a MERGE with an UPDATE or DELETE action would make the layers
+ * disagree, so BEFORE triggers refuse them:
+ *
+ *	- a statement-level trigger for UPDATE, DELETE and TRUNCATE on the master,
+ *	  so the statement fails even when it would touch no row (MERGE fires it
+ *	  for each kind of action it names);
+ *	- a row-level trigger for UPDATE and DELETE, which PostgreSQL clones onto
+ *	  every partition, present and future, so a statement aimed at a
+ *	  partition directly fails too;
+ *	- the statement-level TRUNCATE trigger on each existing partition.
+ *
+ * The triggers are ENABLE ALWAYS, so they also fire under
+ * session_replication_role = replica (logical replication apply).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "catalog.h"
+#include "lambda.h"
+#include "master.h"
+
+PG_FUNCTION_INFO_V1(create_master);
+PG_FUNCTION_INFO_V1(master_guard);
+
+/*
+ * Refuse a relation that cannot be a master.  Checked when a table becomes a
+ * master and again whenever a view or a batch reads it, since row-level
+ * security can be switched on later.
+ */
+void
+MasterCheckUsable(Oid relid)
+{
+	HeapTuple	tuple;
+	Form_pg_class form;
+	char	   *name = RelationDisplayName(relid);
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	form = (Form_pg_class) GETSTRUCT(tuple);
+
+	if (form->relkind != RELKIND_RELATION &&
+		form->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", name),
+				 errdetail("Only ordinary and partitioned tables can be masters.")));
+
+	if (form->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("temporary table \"%s\" cannot be a master", name),
+				 errdetail("Scheduled batches and background workers cannot see another session's temporary tables.")));
+
+	if (form->relrowsecurity)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s\" with row-level security cannot be a master", name),
+				 errdetail("Aggregates over the whole table would reveal rows that its policies hide.")));
+
+	ReleaseSysCache(tuple);
+}
+
+/*
+ * create_master(master regclass) returns void
+ *
+ * Make a table append-only and register it as a master.  Calling it again
+ * on a master is a no-op.
+ */
+Datum
+create_master(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *qualified;
+	List	   *partitions;
+	ListCell   *lc;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+
+	LambdaCheckPreloaded();
+	MasterCheckUsable(relid);
+
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+
+	SPI_connect();
+
+	if (CatalogIsMaster(relid))
+	{
+		ereport(NOTICE,
+				(errmsg("table \"%s\" is already a master, skipping",
+						RelationDisplayName(relid))));
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+
+	qualified = QualifiedRelationName(relid);
+
+	SpiExec(psprintf("CREATE TRIGGER lambda_append_only "
+						 "BEFORE UPDATE OR DELETE OR TRUNCATE ON %s "
+						 "FOR EACH STATEMENT EXECUTE FUNCTION lambda.master_guard()",
+						 qualified));
+	SpiExec(psprintf("CREATE TRIGGER lambda_append_only_row "
+						 "BEFORE UPDATE OR DELETE ON %s "
+						 "FOR EACH ROW EXECUTE FUNCTION lambda.master_guard()",
+						 qualified));
+	SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER lambda_append_only, "
+						 "ENABLE ALWAYS TRIGGER lambda_append_only_row",
+						 qualified));
+
+	/* TRUNCATE triggers are not cloned onto partitions: add them ourselves */
+	partitions = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, partitions)
+	{
+		Oid			part = lfirst_oid(lc);
+		char	   *partname;
+
+		if (part == relid)
+			continue;
+		partname = QualifiedRelationName(part);
+		SpiExec(psprintf("CREATE TRIGGER lambda_append_only "
+							 "BEFORE TRUNCATE ON %s "
+							 "FOR EACH STATEMENT EXECUTE FUNCTION lambda.master_guard()",
+							 partname));
+		SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER lambda_append_only",
+							 partname));
+	}
+
+	values[0] = ObjectIdGetDatum(relid);
+	CatalogExec("INSERT INTO lambda.master (master) VALUES ($1)",
+				1, argtypes, values, NULL);
+
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * Trigger function: refuse any change to a master but INSERT.
+ */
+Datum
+master_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const char *name;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("lambda.master_guard() was not called by the trigger manager")));
+
+	name = RelationGetRelationName(trigdata->tg_relation);
+
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot update master table \"%s\"", name),
+				 errdetail("Master tables of lambda views are append-only."),
+				 errhint("Insert a correcting event instead.")));
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot delete from master table \"%s\"", name),
+				 errdetail("Master tables of lambda views are append-only."),
+				 errhint("Insert a correcting event instead.")));
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot truncate master table \"%s\"", name),
+				 errdetail("Master tables of lambda views are append-only.")));
+
+	/* INSERT never reaches here: the triggers are not defined for it */
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,15 @@
+/*-------------------------------------------------------------------------
+ *
+ * master.h
+ *	  Append-only master tables.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAMBDA_MASTER_H
+#define LAMBDA_MASTER_H
+
+#include "postgres.h"
+
+extern void MasterCheckUsable(Oid relid);
+
+#endif							/* LAMBDA_MASTER_H */

@@ -1,0 +1,492 @@
+/*-------------------------------------------------------------------------
+ *
+ * viewdef.c
+ *	  Checking a view's one SQL definition and deriving the partial-state
+ *	  query that both layers compute from it.
+ *
+ * A lambda view is defined once, as
+ *
+ *		SELECT <group expressions>, <aggregates> FROM <master>
+ *		[WHERE <filter>] [GROUP BY <group expressions>]
+ *
+ * Everything else is derived from that text, so the batch layer and the
+ * speed layer cannot drift apart.  The definition is parsed and analyzed by
+ * PostgreSQL itself; this file then refuses what cannot be split into
+ * layers and merged back exactly:
+ *
+ *	- anything but one master table in FROM (joins, subqueries, functions);
+ *	- DISTINCT, ORDER BY, LIMIT, HAVING, window functions, set operations,
+ *	  WITH, grouping sets, set-returning functions, locking clauses;
+ *	- aggregates other than count, sum, avg, min and max, and any aggregate
+ *	  with DISTINCT or ORDER BY (their partial states do not merge);
+ *	- output columns that are neither a group expression nor a plain
+ *	  aggregate call;
+ *	- functions that are not IMMUTABLE anywhere in the filter, the group
+ *	  keys or the aggregates' arguments: the batch and the speed layer
+ *	  evaluate them at different times and would disagree.
+ *
+ * From what remains it derives the partial-state query: per group, the
+ * aggregates' mergeable states (avg becomes a sum and a count).  The batch
+ * table holds its result; merging states of the same group gives back the
+ * view's own answer, with the view's own result types.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parser.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/ruleutils.h"
+
+#include "catalog.h"
+#include "master.h"
+#include "viewdef.h"
+
+static void CheckQueryShape(Query *query);
+static LambdaAgg *AnalyzeAggregate(Aggref *aggref, const char *name,
+								   List *dpcontext);
+static void CheckImmutable(Node *node, const char *where);
+static char *AggPartialSql(const char *func, LambdaAgg *agg, const char *arg);
+static void CheckColumnNames(LambdaViewDef *def);
+
+/*
+ * Parse, analyze and check a view definition.  Errors describe what is not
+ * supported; on success the result says how to compute partial states.
+ */
+LambdaViewDef *
+ViewDefAnalyze(const char *queryString)
+{
+	List	   *raw;
+	RawStmt    *rawstmt;
+	Query	   *query;
+	RangeTblEntry *rte;
+	LambdaViewDef *def;
+	List	   *dpcontext;
+	ListCell   *lc;
+	int			keyno;
+
+	raw = raw_parser(queryString, RAW_PARSE_DEFAULT);
+	if (list_length(raw) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the definition of a lambda view must be a single SELECT statement")));
+	rawstmt = linitial_node(RawStmt, raw);
+	if (!IsA(rawstmt->stmt, SelectStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the definition of a lambda view must be a SELECT statement")));
+	if (((SelectStmt *) rawstmt->stmt)->intoClause != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("SELECT INTO is not supported in a lambda view")));
+
+	query = parse_analyze_fixedparams(rawstmt, queryString, NULL, 0, NULL);
+	CheckQueryShape(query);
+
+	rte = rt_fetch(1, query->rtable);
+	MasterCheckUsable(rte->relid);
+	if (!CatalogIsMaster(rte->relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not a master", get_rel_name(rte->relid)),
+				 errhint("Make it one with lambda.create_master('%s').",
+						 RelationDisplayName(rte->relid))));
+
+	def = palloc0(sizeof(LambdaViewDef));
+	def->master = rte->relid;
+	def->query = query;
+	dpcontext = deparse_context_for(get_rel_name(rte->relid), rte->relid);
+
+	if (query->jointree->quals != NULL)
+	{
+		CheckImmutable(query->jointree->quals, "filter");
+		def->whereSql = deparse_expression(query->jointree->quals, dpcontext,
+										   false, false);
+	}
+
+	/* Group keys, in GROUP BY order */
+	keyno = 0;
+	foreach(lc, query->groupClause)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, query->targetList);
+		LambdaKey  *key = palloc0(sizeof(LambdaKey));
+
+		keyno++;
+		CheckImmutable((Node *) tle->expr, "group keys");
+		key->expr = tle->expr;
+		key->exprSql = deparse_expression((Node *) tle->expr, dpcontext,
+										  false, false);
+		key->name = tle->resjunk ? psprintf("group_%d", keyno) : pstrdup(tle->resname);
+		def->keys = lappend(def->keys, key);
+	}
+
+	/* Output columns: each a group key or a plain aggregate call */
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		bool		isKey = false;
+		ListCell   *klc;
+
+		if (tle->resjunk)
+			continue;
+
+		if (IsA(tle->expr, Aggref))
+		{
+			def->aggs = lappend(def->aggs,
+								AnalyzeAggregate((Aggref *) tle->expr,
+												 tle->resname, dpcontext));
+			continue;
+		}
+
+		foreach(klc, def->keys)
+		{
+			if (equal(((LambdaKey *) lfirst(klc))->expr, tle->expr))
+				isKey = true;
+		}
+		if (!isKey)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("output column \"%s\" of a lambda view must be a group expression or an aggregate call",
+							tle->resname),
+					 errdetail("Expressions over aggregates or over group expressions cannot be merged from partial states."),
+					 errhint("Compute such expressions when you query the view.")));
+	}
+
+	if (def->aggs == NIL && def->keys == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a lambda view must aggregate"),
+				 errhint("Add GROUP BY or an aggregate call such as count(*).")));
+
+	CheckColumnNames(def);
+	return def;
+}
+
+/*
+ * Refuse query shapes whose result cannot be split into batch and speed
+ * parts and merged back.
+ */
+static void
+CheckQueryShape(Query *query)
+{
+	RangeTblEntry *rte;
+	Node	   *from;
+
+#define REFUSE(cond, msg, hint) \
+	do { \
+		if (cond) \
+			ereport(ERROR, \
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED), \
+					 errmsg(msg), \
+					 (hint) ? errhint(hint) : 0)); \
+	} while (0)
+
+	REFUSE(query->commandType != CMD_SELECT || query->utilityStmt != NULL,
+		   "the definition of a lambda view must be a SELECT statement", NULL);
+	REFUSE(query->cteList != NIL,
+		   "WITH is not supported in a lambda view", NULL);
+	REFUSE(query->setOperations != NULL,
+		   "UNION, INTERSECT and EXCEPT are not supported in a lambda view",
+		   "Define one lambda view per part.");
+	REFUSE(query->hasSubLinks,
+		   "subqueries are not supported in a lambda view", NULL);
+	REFUSE(query->hasWindowFuncs,
+		   "window functions are not supported in a lambda view",
+		   "Apply window functions when you query the view.");
+	REFUSE(query->hasTargetSRFs,
+		   "set-returning functions are not supported in a lambda view", NULL);
+	REFUSE(query->distinctClause != NIL,
+		   "DISTINCT is not supported in a lambda view",
+		   "Use GROUP BY instead.");
+	REFUSE(query->sortClause != NIL,
+		   "ORDER BY is not supported in a lambda view",
+		   "Order the rows when you query the view.");
+	REFUSE(query->limitCount != NULL || query->limitOffset != NULL,
+		   "LIMIT and OFFSET are not supported in a lambda view",
+		   "Limit the rows when you query the view.");
+	REFUSE(query->havingQual != NULL,
+		   "HAVING is not supported in a lambda view",
+		   "Filter the groups when you query the view.");
+	REFUSE(query->groupingSets != NIL,
+		   "GROUPING SETS, ROLLUP and CUBE are not supported in a lambda view", NULL);
+	REFUSE(query->rowMarks != NIL,
+		   "FOR UPDATE and FOR SHARE are not supported in a lambda view", NULL);
+
+	/* Exactly one plain table in FROM */
+	REFUSE(list_length(query->jointree->fromlist) != 1,
+		   "a lambda view must read exactly one master table",
+		   "Joins are not supported; join when you query the view.");
+	from = linitial(query->jointree->fromlist);
+	REFUSE(!IsA(from, RangeTblRef),
+		   "joins are not supported in a lambda view",
+		   "Join when you query the view.");
+	rte = rt_fetch(((RangeTblRef *) from)->rtindex, query->rtable);
+	REFUSE(rte->rtekind == RTE_SUBQUERY,
+		   "subqueries are not supported in a lambda view", NULL);
+	REFUSE(rte->rtekind != RTE_RELATION,
+		   "a lambda view must read a master table", NULL);
+	REFUSE(rte->tablesample != NULL,
+		   "TABLESAMPLE is not supported in a lambda view", NULL);
+	REFUSE(!rte->inh,
+		   "ONLY is not supported in a lambda view",
+		   "A view reads its whole master.");
+
+#undef REFUSE
+}
+
+/*
+ * Check one aggregate call and describe its partial state.
+ */
+static LambdaAgg *
+AnalyzeAggregate(Aggref *aggref, const char *name, List *dpcontext)
+{
+	LambdaAgg  *agg = palloc0(sizeof(LambdaAgg));
+	char	   *fname = get_func_name(aggref->aggfnoid);
+
+	if (get_func_namespace(aggref->aggfnoid) != PG_CATALOG_NAMESPACE ||
+		aggref->aggkind != AGGKIND_NORMAL ||
+		(strcmp(fname, "count") != 0 && strcmp(fname, "sum") != 0 &&
+		 strcmp(fname, "avg") != 0 && strcmp(fname, "min") != 0 &&
+		 strcmp(fname, "max") != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aggregate function %s is not supported in a lambda view",
+						format_procedure(aggref->aggfnoid)),
+				 errhint("Supported aggregates are count, sum, avg, min and max.")));
+	if (aggref->aggdistinct != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("DISTINCT aggregates are not supported in a lambda view"),
+				 errdetail("Distinct counts cannot be merged from the partial counts of two layers.")));
+	if (aggref->aggorder != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ORDER BY in an aggregate call is not supported in a lambda view")));
+
+	agg->name = pstrdup(name);
+
+	if (aggref->aggstar)
+		agg->kind = LAMBDA_AGG_COUNT_STAR;
+	else
+	{
+		TargetEntry *arg = linitial_node(TargetEntry, aggref->args);
+
+		CheckImmutable((Node *) arg->expr, "aggregate arguments");
+		agg->argType = exprType((Node *) arg->expr);
+		agg->argSql = deparse_expression((Node *) arg->expr, dpcontext,
+										 false, false);
+		if (strcmp(fname, "count") == 0)
+			agg->kind = LAMBDA_AGG_COUNT;
+		else if (strcmp(fname, "sum") == 0)
+			agg->kind = LAMBDA_AGG_SUM;
+		else if (strcmp(fname, "avg") == 0)
+			agg->kind = LAMBDA_AGG_AVG;
+		else if (strcmp(fname, "min") == 0)
+			agg->kind = LAMBDA_AGG_MIN;
+		else
+			agg->kind = LAMBDA_AGG_MAX;
+	}
+
+	if (aggref->aggfilter != NULL)
+	{
+		CheckImmutable((Node *) aggref->aggfilter, "aggregate filters");
+		agg->filterSql = deparse_expression((Node *) aggref->aggfilter,
+											dpcontext, false, false);
+	}
+	return agg;
+}
+
+static void
+CheckImmutable(Node *node, const char *where)
+{
+	if (contain_mutable_functions(node))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("functions in the %s of a lambda view must be marked IMMUTABLE",
+						where),
+				 errdetail("The batch and the speed layer evaluate them at different times, so a result that can change would make them disagree."),
+				 errhint("For times, use an explicit time zone, as in date_trunc('hour', ts AT TIME ZONE 'UTC').")));
+}
+
+/*
+ * The batch table's column names must be distinct; avg's two states and
+ * hidden group keys get derived names that could collide with an output
+ * name.
+ */
+static void
+CheckColumnNames(LambdaViewDef *def)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	foreach(lc, def->keys)
+		names = lappend(names, ((LambdaKey *) lfirst(lc))->name);
+	foreach(lc, def->aggs)
+	{
+		LambdaAgg  *agg = lfirst(lc);
+
+		if (agg->kind == LAMBDA_AGG_AVG)
+		{
+			names = lappend(names, psprintf("%s_sum", agg->name));
+			names = lappend(names, psprintf("%s_count", agg->name));
+		}
+		else
+			names = lappend(names, agg->name);
+	}
+
+	foreach(lc, names)
+	{
+		ListCell   *lc2;
+
+		for_each_cell(lc2, names, lnext(names, lc))
+		{
+			if (strcmp(lfirst(lc), lfirst(lc2)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" specified more than once in the batch table of a lambda view",
+								(char *) lfirst(lc)),
+						 errdetail("An avg column \"x\" is kept as \"x_sum\" and \"x_count\"; GROUP BY expressions not in the select list are kept as \"group_N\"."),
+						 errhint("Rename the output column.")));
+		}
+	}
+}
+
+/*
+ * The view's definition as PostgreSQL normalizes it: what the exact slow
+ * path runs.
+ */
+char *
+ViewDefQuerySql(LambdaViewDef *def)
+{
+	return pg_get_querydef(def->query, false);
+}
+
+/*
+ * One aggregate call of the partial-state query.
+ */
+static char *
+AggPartialSql(const char *func, LambdaAgg *agg, const char *arg)
+{
+	if (agg->filterSql)
+		return psprintf("%s(%s) FILTER (WHERE %s)", func, arg, agg->filterSql);
+	return psprintf("%s(%s)", func, arg);
+}
+
+/*
+ * The partial-state query: per group, the group keys and each aggregate's
+ * mergeable state.  Its columns, in order, are the batch table's.
+ */
+char *
+ViewDefPartialSql(LambdaViewDef *def)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		first = true;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT ");
+
+	foreach(lc, def->keys)
+	{
+		LambdaKey  *key = lfirst(lc);
+
+		appendStringInfo(&buf, "%s%s AS %s", first ? "" : ", ",
+						 key->exprSql, quote_identifier(key->name));
+		first = false;
+	}
+
+	foreach(lc, def->aggs)
+	{
+		LambdaAgg  *agg = lfirst(lc);
+		const char *name = quote_identifier(agg->name);
+
+		if (!first)
+			appendStringInfoString(&buf, ", ");
+		first = false;
+
+		switch (agg->kind)
+		{
+			case LAMBDA_AGG_COUNT_STAR:
+				appendStringInfo(&buf, "%s AS %s",
+								 AggPartialSql("count", agg, "*"), name);
+				break;
+			case LAMBDA_AGG_COUNT:
+				appendStringInfo(&buf, "%s AS %s",
+								 AggPartialSql("count", agg, agg->argSql), name);
+				break;
+			case LAMBDA_AGG_SUM:
+				appendStringInfo(&buf, "%s AS %s",
+								 AggPartialSql("sum", agg, agg->argSql), name);
+				break;
+			case LAMBDA_AGG_MIN:
+				appendStringInfo(&buf, "%s AS %s",
+								 AggPartialSql("min", agg, agg->argSql), name);
+				break;
+			case LAMBDA_AGG_MAX:
+				appendStringInfo(&buf, "%s AS %s",
+								 AggPartialSql("max", agg, agg->argSql), name);
+				break;
+			case LAMBDA_AGG_AVG:
+				{
+					/*
+					 * avg(float4) accumulates in float8, sum(float4) in
+					 * float4: sum the float8 value to keep avg's precision.
+					 * Every other avg sums in the type its sum() has.
+					 */
+					const char *arg = agg->argType == FLOAT4OID ?
+						psprintf("(%s)::double precision", agg->argSql) :
+						agg->argSql;
+
+					appendStringInfo(&buf, "%s AS %s, %s AS %s",
+									 AggPartialSql("sum", agg, arg),
+									 quote_identifier(psprintf("%s_sum", agg->name)),
+									 AggPartialSql("count", agg, agg->argSql),
+									 quote_identifier(psprintf("%s_count", agg->name)));
+					break;
+				}
+		}
+	}
+
+	appendStringInfo(&buf, " FROM %s", QualifiedRelationName(def->master));
+	if (def->whereSql)
+		appendStringInfo(&buf, " WHERE %s", def->whereSql);
+	if (def->keys != NIL)
+	{
+		appendStringInfoString(&buf, " GROUP BY ");
+		for (i = 1; i <= list_length(def->keys); i++)
+			appendStringInfo(&buf, "%s%d", i > 1 ? ", " : "", i);
+	}
+	return buf.data;
+}
+
+/*
+ * Comma-separated quoted names of the group key columns, for the batch
+ * table's index; NULL when the view has a single global group.
+ */
+char *
+ViewDefKeyList(LambdaViewDef *def)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (def->keys == NIL)
+		return NULL;
+	initStringInfo(&buf);
+	foreach(lc, def->keys)
+		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+						 quote_identifier(((LambdaKey *) lfirst(lc))->name));
+	return buf.data;
+}

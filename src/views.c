@@ -1,0 +1,356 @@
+/*-------------------------------------------------------------------------
+ *
+ * views.c
+ *	  The SQL API of lambda views: create_view, run_batch, alter_schedule,
+ *	  drop_view, and forgetting views and masters that were dropped.
+ *
+ * A lambda view is a set of objects created together, in the caller's
+ * transaction, so a failed create_view leaves nothing behind:
+ *
+ *	- the user-facing view, named by the user and owned by the caller;
+ *	- lambda.partial_<view oid>, the partial-state query over the master;
+ *	- lambda.batch_<view oid>, the batch table, with an index on the group
+ *	  keys;
+ *	- its row in lambda.view, and its pg_cron job when it has a schedule.
+ *
+ * The partial view and the batch table depend internally on the user-facing
+ * view, as an index depends on its table: dropping the view drops them,
+ * dropping them alone is refused.  The view depends on the extension, so
+ * DROP EXTENSION asks for CASCADE while views exist.  An event trigger
+ * (on_sql_drop) forgets the catalog rows and the cron jobs of views and
+ * masters however they were dropped.
+ *
+ * The user-facing view answers through the exact slow path: the view's own
+ * query, run on the master under the reader's snapshot.  The batch table is
+ * kept by run_batch for the speed layer to merge with.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+
+#include "batch.h"
+#include "catalog.h"
+#include "lambda.h"
+#include "schedule.h"
+#include "viewdef.h"
+
+PG_FUNCTION_INFO_V1(create_view);
+PG_FUNCTION_INFO_V1(run_batch);
+PG_FUNCTION_INFO_V1(alter_schedule);
+PG_FUNCTION_INFO_V1(drop_view);
+PG_FUNCTION_INFO_V1(on_sql_drop);
+
+static Oid	CreateUserView(const char *name, LambdaViewDef *def);
+static void CreateInternalObjects(Oid viewid, LambdaViewDef *def);
+static void RecordInternal(Oid relid, Oid viewid);
+static void CheckViewOwner(Oid viewid);
+static void SetSchedule(Oid viewid, const char *schedule, int64 jobid);
+
+/*
+ * create_view(name text, query text, schedule text) returns regclass
+ */
+Datum
+create_view(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *query;
+	char	   *schedule = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	LambdaViewDef *def;
+	LambdaViewEntry entry;
+	Oid			viewid;
+	Oid			argtypes[5] = {OIDOID, OIDOID, OIDOID, OIDOID, TEXTOID};
+	Datum		values[5];
+
+	LambdaCheckPreloaded();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the name and the query of a lambda view must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	SPI_connect();
+
+	def = ViewDefAnalyze(query);
+	viewid = CreateUserView(name, def);
+	CreateInternalObjects(viewid, def);
+
+	values[0] = ObjectIdGetDatum(viewid);
+	values[1] = ObjectIdGetDatum(def->master);
+	values[2] = ObjectIdGetDatum(get_relname_relid(psprintf("batch_%u", viewid),
+												   get_namespace_oid(LAMBDA_SCHEMA_NAME, false)));
+	values[3] = ObjectIdGetDatum(get_relname_relid(psprintf("partial_%u", viewid),
+												   get_namespace_oid(LAMBDA_SCHEMA_NAME, false)));
+	values[4] = CStringGetTextDatum(query);
+	CatalogExec("INSERT INTO lambda.view (view, master, batch_table, partial_view, query) "
+				"VALUES ($1, $2, $3, $4, $5)",
+				5, argtypes, values, NULL);
+
+	if (schedule != NULL)
+		SetSchedule(viewid, schedule, 0);
+
+	/* Publish the first batch, as CREATE MATERIALIZED VIEW fills its table */
+	CatalogGetViewOrError(viewid, &entry);
+	(void) RunBatch(&entry);
+
+	SPI_finish();
+	PG_RETURN_OID(viewid);
+}
+
+/*
+ * Create the user-facing view and return its OID.  Its definition is the
+ * view's query as PostgreSQL normalized it: run on the master under the
+ * reader's snapshot, it is exact by MVCC.
+ */
+static Oid
+CreateUserView(const char *name, LambdaViewDef *def)
+{
+	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+	Oid			nspid = RangeVarGetCreationNamespace(rv);
+	Oid			viewid;
+	ObjectAddress viewAddr;
+	ObjectAddress extAddr;
+
+	if (rv->relpersistence == RELPERSISTENCE_TEMP || isTempNamespace(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a lambda view cannot be temporary")));
+
+	SpiExec(psprintf("CREATE VIEW %s AS %s",
+					 quote_qualified_identifier(get_namespace_name(nspid), rv->relname),
+					 ViewDefQuerySql(def)));
+	viewid = get_relname_relid(rv->relname, nspid);
+	if (!OidIsValid(viewid))
+		elog(ERROR, "view \"%s\" was not created", rv->relname);
+
+	ObjectAddressSet(viewAddr, RelationRelationId, viewid);
+	ObjectAddressSet(extAddr, ExtensionRelationId,
+					 get_extension_oid(LAMBDA_EXTENSION_NAME, false));
+	recordDependencyOn(&viewAddr, &extAddr, DEPENDENCY_NORMAL);
+	return viewid;
+}
+
+/*
+ * Create the partial view and the batch table of a new view.  They live in
+ * the extension's schema, where only the catalog owner may create, and are
+ * then handed to the view's owner so the view's privileges cover them.
+ */
+static void
+CreateInternalObjects(Oid viewid, LambdaViewDef *def)
+{
+	char	   *partial = psprintf("lambda.partial_%u", viewid);
+	char	   *batch = psprintf("lambda.batch_%u", viewid);
+	char	   *keys = ViewDefKeyList(def);
+	char	   *owner = (char *) quote_identifier(GetUserNameFromId(GetUserId(), false));
+	Oid			nspid = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
+	CatalogSavedUser save;
+
+	CatalogBecomeOwner(&save);
+	SpiExec(psprintf("CREATE VIEW %s AS %s", partial, ViewDefPartialSql(def)));
+	SpiExec(psprintf("CREATE TABLE %s AS SELECT * FROM %s WITH NO DATA",
+					 batch, partial));
+	if (keys != NULL)
+		SpiExec(psprintf("CREATE INDEX ON %s (%s)", batch, keys));
+	SpiExec(psprintf("ALTER VIEW %s OWNER TO %s", partial, owner));
+	SpiExec(psprintf("ALTER TABLE %s OWNER TO %s", batch, owner));
+	CatalogRestoreUser(&save);
+
+	RecordInternal(get_relname_relid(psprintf("partial_%u", viewid), nspid), viewid);
+	RecordInternal(get_relname_relid(psprintf("batch_%u", viewid), nspid), viewid);
+}
+
+/*
+ * Make relid an internal part of the view: dropped with it, never alone.
+ */
+static void
+RecordInternal(Oid relid, Oid viewid)
+{
+	ObjectAddress part;
+	ObjectAddress whole;
+
+	ObjectAddressSet(part, RelationRelationId, relid);
+	ObjectAddressSet(whole, RelationRelationId, viewid);
+	recordDependencyOn(&part, &whole, DEPENDENCY_INTERNAL);
+}
+
+/*
+ * Changing a view's batch or schedule takes ownership, as REFRESH
+ * MATERIALIZED VIEW does.
+ */
+static void
+CheckViewOwner(Oid viewid)
+{
+	if (!pg_class_ownercheck(viewid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(viewid));
+}
+
+/*
+ * Set, change or (schedule NULL) remove the cron job of a view and record
+ * it.  jobid is the view's current job, or 0.
+ */
+static void
+SetSchedule(Oid viewid, const char *schedule, int64 jobid)
+{
+	Oid			argtypes[3] = {OIDOID, TEXTOID, INT8OID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	if (schedule == NULL)
+	{
+		if (jobid != 0)
+			ScheduleRemove(jobid);
+		jobid = 0;
+	}
+	else if (jobid != 0 && ScheduleJobExists(jobid))
+		ScheduleAlter(jobid, schedule);
+	else
+		jobid = ScheduleCreate(viewid, schedule);
+
+	values[0] = ObjectIdGetDatum(viewid);
+	if (schedule != NULL)
+		values[1] = CStringGetTextDatum(schedule);
+	else
+		nulls[1] = 'n';
+	values[2] = Int64GetDatum(jobid);
+	if (jobid == 0)
+		nulls[2] = 'n';
+	CatalogExec("UPDATE lambda.view SET schedule = $2, cron_jobid = $3 WHERE view = $1",
+				3, argtypes, values, nulls);
+}
+
+/*
+ * run_batch(view regclass) returns bigint
+ */
+Datum
+run_batch(PG_FUNCTION_ARGS)
+{
+	Oid			viewid = PG_GETARG_OID(0);
+	LambdaViewEntry entry;
+	int64		groups;
+
+	LambdaCheckPreloaded();
+	SPI_connect();
+	CatalogGetViewOrError(viewid, &entry);
+	CheckViewOwner(viewid);
+	groups = RunBatch(&entry);
+	SPI_finish();
+	PG_RETURN_INT64(groups);
+}
+
+/*
+ * alter_schedule(view regclass, schedule text) returns void
+ */
+Datum
+alter_schedule(PG_FUNCTION_ARGS)
+{
+	Oid			viewid;
+	LambdaViewEntry entry;
+
+	LambdaCheckPreloaded();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the view must not be null")));
+	viewid = PG_GETARG_OID(0);
+
+	SPI_connect();
+	CatalogGetViewOrError(viewid, &entry);
+	CheckViewOwner(viewid);
+	SetSchedule(viewid,
+				PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+				entry.cronJobId);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * drop_view(view regclass, cascade boolean) returns void
+ *
+ * An ordinary DROP VIEW does the same; this checks that the view is a lambda
+ * view first.
+ */
+Datum
+drop_view(PG_FUNCTION_ARGS)
+{
+	Oid			viewid = PG_GETARG_OID(0);
+	bool		cascade = PG_GETARG_BOOL(1);
+	LambdaViewEntry entry;
+
+	LambdaCheckPreloaded();
+	SPI_connect();
+	CatalogGetViewOrError(viewid, &entry);
+	CheckViewOwner(viewid);
+	SpiExec(psprintf("DROP VIEW %s %s", QualifiedRelationName(viewid),
+					 cascade ? "CASCADE" : "RESTRICT"));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * Event trigger on sql_drop: forget dropped views and masters, remove the
+ * cron jobs of dropped views, and forget all jobs if pg_cron itself went.
+ */
+Datum
+on_sql_drop(PG_FUNCTION_ARGS)
+{
+	CatalogSavedUser save;
+	uint64		i;
+	int			ret;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("lambda.on_sql_drop() was not called by the event trigger manager")));
+	if (!lambda_preloaded)
+		PG_RETURN_VOID();
+
+	SPI_connect();
+	CatalogBecomeOwner(&save);
+
+	ret = SPI_execute("SELECT v.cron_jobid FROM lambda.view v "
+					  "JOIN pg_event_trigger_dropped_objects() d "
+					  "ON d.classid = 'pg_class'::regclass AND d.objid = v.view AND d.objsubid = 0 "
+					  "WHERE v.cron_jobid IS NOT NULL", true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		SPITupleTable *jobs = SPI_tuptable;
+		uint64		njobs = SPI_processed;
+
+		for (i = 0; i < njobs; i++)
+		{
+			bool		isnull;
+
+			ScheduleRemove(DatumGetInt64(SPI_getbinval(jobs->vals[i], jobs->tupdesc,
+													   1, &isnull)));
+		}
+	}
+
+	SpiExec("DELETE FROM lambda.view v USING pg_event_trigger_dropped_objects() d "
+			"WHERE d.classid = 'pg_class'::regclass AND d.objid = v.view AND d.objsubid = 0");
+	SpiExec("DELETE FROM lambda.master m USING pg_event_trigger_dropped_objects() d "
+			"WHERE d.classid = 'pg_class'::regclass AND d.objid = m.master AND d.objsubid = 0");
+	SpiExec("UPDATE lambda.view SET schedule = NULL, cron_jobid = NULL "
+			"WHERE cron_jobid IS NOT NULL AND EXISTS ("
+			"SELECT FROM pg_event_trigger_dropped_objects() d "
+			"WHERE d.object_type = 'extension' AND d.object_identity = 'pg_cron')");
+
+	CatalogRestoreUser(&save);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
