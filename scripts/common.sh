@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/test.sh and scripts/demo.sh. Source it, don't run it.
 #
 # PostgreSQL refuses to run as root, so when we are root the tests and the
@@ -20,8 +21,11 @@ is_root() { [[ $(id -u) -eq 0 ]]; }
 as_root() {
     if is_root; then
         "$@"
-    else
+    elif command -v sudo >/dev/null 2>&1; then
         sudo "$@"
+    else
+        echo "common: need root or sudo to run: $*" >&2
+        return 1
     fi
 }
 

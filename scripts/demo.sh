@@ -6,6 +6,7 @@
 # the end, also on Ctrl-C or error.
 set -euo pipefail
 
+# shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 STREAM_SECONDS=30   # how long events are streamed in

@@ -183,6 +183,10 @@ CatalogGetView(Oid viewid, LambdaViewEntry *entry)
 void
 CatalogGetViewOrError(Oid viewid, LambdaViewEntry *entry)
 {
+	if (get_rel_name(viewid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", viewid)));
 	if (!CatalogGetView(viewid, entry))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

@@ -14,7 +14,9 @@
  *	- a row-level trigger for UPDATE and DELETE, which PostgreSQL clones onto
  *	  every partition, present and future, so a statement aimed at a
  *	  partition directly fails too;
- *	- the statement-level TRUNCATE trigger on each existing partition.
+ *	- TRUNCATE of a partition, which fires no trigger of its parent, is
+ *	  refused by the ProcessUtility hook (utility.c) through
+ *	  MasterCheckTruncate.
  *
  * The triggers are ENABLE ALWAYS, so they also fire under
  * session_replication_role = replica (logical replication apply).
@@ -25,7 +27,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_inherits.h"
+#include "catalog/partition.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -94,8 +96,6 @@ create_master(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *qualified;
-	List	   *partitions;
-	ListCell   *lc;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
 
@@ -130,30 +130,40 @@ create_master(PG_FUNCTION_ARGS)
 						 "ENABLE ALWAYS TRIGGER lambda_append_only_row",
 						 qualified));
 
-	/* TRUNCATE triggers are not cloned onto partitions: add them ourselves */
-	partitions = find_all_inheritors(relid, NoLock, NULL);
-	foreach(lc, partitions)
-	{
-		Oid			part = lfirst_oid(lc);
-		char	   *partname;
-
-		if (part == relid)
-			continue;
-		partname = QualifiedRelationName(part);
-		SpiExec(psprintf("CREATE TRIGGER lambda_append_only "
-							 "BEFORE TRUNCATE ON %s "
-							 "FOR EACH STATEMENT EXECUTE FUNCTION lambda.master_guard()",
-							 partname));
-		SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER lambda_append_only",
-							 partname));
-	}
-
 	values[0] = ObjectIdGetDatum(relid);
 	CatalogExec("INSERT INTO lambda.master (master) VALUES ($1)",
 				1, argtypes, values, NULL);
 
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * Refuse TRUNCATE of a partition of a master.  Called by the ProcessUtility
+ * hook for every relation a TRUNCATE names; the master itself is guarded by
+ * its own trigger.
+ */
+void
+MasterCheckTruncate(Oid relid)
+{
+	List	   *ancestors;
+	ListCell   *lc;
+
+	if (!get_rel_relispartition(relid))
+		return;
+
+	ancestors = get_partition_ancestors(relid);
+	SPI_connect();
+	foreach(lc, ancestors)
+	{
+		if (CatalogIsMaster(lfirst_oid(lc)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot truncate partition \"%s\" of master table \"%s\"",
+							get_rel_name(relid), get_rel_name(lfirst_oid(lc))),
+					 errdetail("Master tables of lambda views are append-only.")));
+	}
+	SPI_finish();
 }
 
 /*

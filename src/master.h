@@ -11,5 +11,6 @@
 #include "postgres.h"
 
 extern void MasterCheckUsable(Oid relid);
+extern void MasterCheckTruncate(Oid relid);
 
 #endif							/* LAMBDA_MASTER_H */

@@ -1,8 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * utility.c
- *	  The ProcessUtility hook: remove the cron jobs of all views before
- *	  DROP EXTENSION lambda.
+ *	  The ProcessUtility hook: refuse TRUNCATE of a master's partition, and
+ *	  remove the cron jobs of all views before DROP EXTENSION lambda.
+ *
+ * A TRUNCATE aimed at a partition fires no trigger of the partitioned
+ * master, and partitions attached later carry none of their own, so the
+ * check is made here for every relation the statement names.
  *
  * Dropped views are otherwise forgotten by the extension's sql_drop event
  * trigger, but DROP EXTENSION drops that trigger before it could fire.
@@ -13,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
@@ -20,6 +25,7 @@
 
 #include "catalog.h"
 #include "lambda.h"
+#include "master.h"
 #include "schedule.h"
 #include "utility.h"
 
@@ -45,7 +51,24 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					  ParamListInfo params, QueryEnvironment *queryEnv,
 					  DestReceiver *dest, QueryCompletion *qc)
 {
-	if (DropsThisExtension(pstmt->utilityStmt))
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (IsA(parsetree, TruncateStmt) &&
+		OidIsValid(get_extension_oid(LAMBDA_EXTENSION_NAME, true)))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((TruncateStmt *) parsetree)->relations)
+		{
+			Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc),
+												 NoLock, true);
+
+			if (OidIsValid(relid))
+				MasterCheckTruncate(relid);
+		}
+	}
+
+	if (DropsThisExtension(parsetree))
 		UnscheduleAll();
 
 	if (prev_ProcessUtility)

@@ -53,6 +53,7 @@
 #include "master.h"
 #include "viewdef.h"
 
+static void DefinitionErrorCallback(void *arg);
 static void CheckQueryShape(Query *query);
 static LambdaAgg *AnalyzeAggregate(Aggref *aggref, const char *name,
 								   List *dpcontext);
@@ -75,6 +76,13 @@ ViewDefAnalyze(const char *queryString)
 	List	   *dpcontext;
 	ListCell   *lc;
 	int			keyno;
+	ErrorContextCallback errcallback;
+
+	/* Point parse errors into the definition, not the calling statement */
+	errcallback.callback = DefinitionErrorCallback;
+	errcallback.arg = (void *) queryString;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 
 	raw = raw_parser(queryString, RAW_PARSE_DEFAULT);
 	if (list_length(raw) != 1)
@@ -92,6 +100,7 @@ ViewDefAnalyze(const char *queryString)
 				 errmsg("SELECT INTO is not supported in a lambda view")));
 
 	query = parse_analyze_fixedparams(rawstmt, queryString, NULL, 0, NULL);
+	error_context_stack = errcallback.previous;
 	CheckQueryShape(query);
 
 	rte = rt_fetch(1, query->rtable);
@@ -172,6 +181,24 @@ ViewDefAnalyze(const char *queryString)
 
 	CheckColumnNames(def);
 	return def;
+}
+
+/*
+ * Error context callback for parsing a definition: an error position counts
+ * from the start of the definition, so report it against the definition as
+ * an internal query, the way SPI does for its statements.
+ */
+static void
+DefinitionErrorCallback(void *arg)
+{
+	int			position = geterrposition();
+
+	if (position > 0)
+	{
+		errposition(0);
+		internalerrposition(position);
+		internalerrquery((const char *) arg);
+	}
 }
 
 /*

@@ -1,0 +1,164 @@
+-- Bad input: each refused with a clear error and a specific SQLSTATE, and
+-- nothing created.
+CREATE TABLE orders (ts timestamptz NOT NULL, customer int, item text, qty int, price numeric);
+SELECT lambda.create_master('orders');
+CREATE TABLE customers (id int, name text);
+CREATE TABLE not_a_master (ts timestamptz, qty int);
+SELECT * FROM leftovers();
+\set SHOW_CONTEXT never
+
+-- query shapes that cannot be split into layers
+SELECT lambda.create_view('bad', 'SELECT c.name, count(*) FROM orders o JOIN customers c ON c.id = o.customer GROUP BY c.name');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT c.name, count(*) FROM orders o, customers c WHERE c.id = o.customer GROUP BY c.name');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM (SELECT * FROM orders) o GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders WHERE customer IN (SELECT id FROM customers) GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, (SELECT 1) AS one, count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) OVER () FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT DISTINCT item, count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(DISTINCT customer) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item ORDER BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item LIMIT 10');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item OFFSET 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item HAVING count(*) > 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item UNION ALL SELECT item, count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'WITH o AS (SELECT * FROM orders) SELECT item, count(*) FROM o GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY ROLLUP (item)');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, generate_series(1, 2), count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM ONLY orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders TABLESAMPLE SYSTEM (10) GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT count(*) FROM generate_series(1, 3)');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item FROM orders');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) INTO bad_table FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'INSERT INTO orders VALUES (now())');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT count(*) FROM orders; SELECT 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', '');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELEC count(*) FROM orders');
+\echo :LAST_ERROR_SQLSTATE
+
+-- output columns must be group keys or plain aggregate calls
+SELECT lambda.create_view('bad', 'SELECT item, sum(qty * price) / count(*) AS mean FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT upper(item), count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, 42 AS answer, count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) AS n, sum(qty) AS n_sum, avg(qty) AS n FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+
+-- unsupported aggregates
+SELECT lambda.create_view('bad', 'SELECT item, string_agg(customer::text, '','') FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, stddev(qty) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, array_agg(qty ORDER BY ts) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, percentile_cont(0.5) WITHIN GROUP (ORDER BY qty) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, bool_and(qty > 0) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+
+-- functions whose results can change: batch and speed would disagree
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders WHERE ts > now() - interval ''1 day'' GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders WHERE random() < 0.5 GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT date_trunc(''hour'', ts) AS hour, count(*) FROM orders GROUP BY 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, sum(qty * random()) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FILTER (WHERE ts > now()) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+
+-- names, tables and columns
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM not_a_master GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT qty, count(*) FROM not_a_master GROUP BY qty');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM no_such_table GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT colour, count(*) FROM orders GROUP BY colour');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('customers', 'SELECT item, count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('no_such_schema.bad', 'SELECT item, count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('pg_temp.bad', 'SELECT item, count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view(NULL, 'SELECT item, count(*) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', NULL);
+\echo :LAST_ERROR_SQLSTATE
+-- a second view with a taken name fails after the first one succeeded
+SELECT lambda.create_view('by_item', 'SELECT item, count(*) FROM orders GROUP BY item');
+SELECT lambda.create_view('by_item', 'SELECT item, sum(qty) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.drop_view('by_item');
+
+-- schedules
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item', 'every minute');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item', '61 * * * *');
+\echo :LAST_ERROR_SQLSTATE
+-- run_batch, alter_schedule and drop_view take lambda views only
+SELECT lambda.run_batch('customers');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.run_batch(0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.alter_schedule('customers', '* * * * *');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.alter_schedule(NULL, '* * * * *');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.drop_view('customers');
+\echo :LAST_ERROR_SQLSTATE
+
+-- a master that gets row-level security later is refused by views and batches
+SELECT lambda.create_view('by_item', 'SELECT item, count(*) FROM orders GROUP BY item');
+ALTER TABLE orders ENABLE ROW LEVEL SECURITY;
+SELECT lambda.run_batch('by_item');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT item, sum(qty) FROM orders GROUP BY item');
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE orders DISABLE ROW LEVEL SECURITY;
+SELECT lambda.drop_view('by_item');
+
+-- after all that, nothing was left behind
+SELECT * FROM leftovers();
+SELECT count(*) AS stray_views FROM pg_class WHERE relname = 'bad';
+
+-- without pg_cron, a schedule is refused and nothing is created
+DROP EXTENSION pg_cron;
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item', '* * * * *');
+\echo :LAST_ERROR_SQLSTATE
+-- without a schedule, no pg_cron is needed
+SELECT lambda.create_view('by_item', 'SELECT item, count(*) FROM orders GROUP BY item');
+SELECT lambda.alter_schedule('by_item', '* * * * *');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.drop_view('by_item');
+CREATE EXTENSION pg_cron;
+-- (pg_cron caches its job table's OID per session: start a new one)
+\c
+SELECT * FROM leftovers();
