@@ -46,13 +46,35 @@
 
 #include "batch.h"
 #include "catalog.h"
+#include "lambda.h"
 #include "master.h"
+
+PG_FUNCTION_INFO_V1(run_batch);
 
 static Tuplestorestate *ComputeUnderSnapshot(Oid partialView, Snapshot snap);
 static void Publish(LambdaViewEntry *entry, Tuplestorestate *groups);
 static char *SnapshotText(Snapshot snap);
 static uint64 WidenXid(TransactionId xid, FullTransactionId next);
 static int	CompareUint64(const void *a, const void *b);
+
+/*
+ * run_batch(view regclass) returns bigint
+ */
+Datum
+run_batch(PG_FUNCTION_ARGS)
+{
+	Oid			viewid = PG_GETARG_OID(0);
+	LambdaViewEntry entry;
+	int64		groups;
+
+	LambdaCheckPreloaded();
+	SPI_connect();
+	CatalogGetViewOrError(viewid, &entry);
+	CheckViewOwner(viewid);
+	groups = RunBatch(&entry);
+	SPI_finish();
+	PG_RETURN_INT64(groups);
+}
 
 /*
  * Recompute and publish the batch of a view; return the number of groups.

@@ -37,6 +37,7 @@ extern char *QualifiedRelationName(Oid relid);
 extern uint64 CatalogExec(const char *sql, int nargs, Oid *argtypes,
 						  Datum *values, const char *nulls);
 extern char *RelationDisplayName(Oid relid);
+extern void CheckViewOwner(Oid viewid);
 extern bool CatalogIsMaster(Oid relid);
 extern bool CatalogGetView(Oid viewid, LambdaViewEntry *entry);
 extern void CatalogGetViewOrError(Oid viewid, LambdaViewEntry *entry);

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * views.c
- *	  The SQL API of lambda views: create_view, run_batch, alter_schedule,
- *	  drop_view, and forgetting views and masters that were dropped.
+ *	  The SQL API of lambda views: create_view, alter_schedule, drop_view,
+ *	  and forgetting views and masters that were dropped.
  *
  * A lambda view is a set of objects created together, in the caller's
  * transaction, so a failed create_view leaves nothing behind:
@@ -49,7 +49,6 @@
 #include "viewdef.h"
 
 PG_FUNCTION_INFO_V1(create_view);
-PG_FUNCTION_INFO_V1(run_batch);
 PG_FUNCTION_INFO_V1(alter_schedule);
 PG_FUNCTION_INFO_V1(drop_view);
 PG_FUNCTION_INFO_V1(on_sql_drop);
@@ -57,7 +56,6 @@ PG_FUNCTION_INFO_V1(on_sql_drop);
 static Oid	CreateUserView(const char *name, LambdaViewDef *def);
 static void CreateInternalObjects(Oid viewid, LambdaViewDef *def);
 static void RecordInternal(Oid relid, Oid viewid);
-static void CheckViewOwner(Oid viewid);
 static void SetSchedule(Oid viewid, const char *schedule, int64 jobid);
 
 /*
@@ -188,17 +186,6 @@ RecordInternal(Oid relid, Oid viewid)
 }
 
 /*
- * Changing a view's batch or schedule takes ownership, as REFRESH
- * MATERIALIZED VIEW does.
- */
-static void
-CheckViewOwner(Oid viewid)
-{
-	if (!pg_class_ownercheck(viewid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(viewid));
-}
-
-/*
  * Set, change or (schedule NULL) remove the cron job of a view and record
  * it.  jobid is the view's current job, or 0.
  */
@@ -230,25 +217,6 @@ SetSchedule(Oid viewid, const char *schedule, int64 jobid)
 		nulls[2] = 'n';
 	CatalogExec("UPDATE lambda.view SET schedule = $2, cron_jobid = $3 WHERE view = $1",
 				3, argtypes, values, nulls);
-}
-
-/*
- * run_batch(view regclass) returns bigint
- */
-Datum
-run_batch(PG_FUNCTION_ARGS)
-{
-	Oid			viewid = PG_GETARG_OID(0);
-	LambdaViewEntry entry;
-	int64		groups;
-
-	LambdaCheckPreloaded();
-	SPI_connect();
-	CatalogGetViewOrError(viewid, &entry);
-	CheckViewOwner(viewid);
-	groups = RunBatch(&entry);
-	SPI_finish();
-	PG_RETURN_INT64(groups);
 }
 
 /*
