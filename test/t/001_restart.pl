@@ -1,0 +1,173 @@
+# Restart and crash: the batch layer and the view survive a clean restart
+# and an immediate shutdown (crash), and the view stays exact through both.
+# A prepared transaction survives the restarts, is not counted before
+# COMMIT PREPARED and is counted after.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('restart');
+$node->init;
+$node->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'pg_cron,lambda'
+cron.database_name = 'postgres'
+cron.use_background_workers = on
+max_worker_processes = 32
+max_prepared_transactions = 10
+});
+$node->start;
+
+my $query = q{SELECT grp, count(*) AS n, sum(amount) AS total,
+                     avg(amount) AS avg_amount, max(amount) AS largest
+              FROM events GROUP BY grp};
+
+# Number of rows in which the view and its query on the master differ.
+sub differences
+{
+	return $node->safe_psql('postgres', qq{
+		SELECT count(*) FROM ((TABLE v EXCEPT ALL $query)
+		                      UNION ALL ($query EXCEPT ALL TABLE v)) d});
+}
+
+# Total count in the view, and the batch version.
+sub view_rows  { $node->safe_psql('postgres', 'SELECT coalesce(sum(n), 0) FROM v') }
+sub version    { $node->safe_psql('postgres', q{SELECT batch_version FROM lambda.views WHERE view = 'v'::regclass}) }
+
+# The batch table's contents, as text, in a fixed order.
+sub batch_rows
+{
+	my $batch = $node->safe_psql('postgres',
+		q{SELECT batch_table FROM lambda.views WHERE view = 'v'::regclass});
+	return $node->safe_psql('postgres',
+		"SELECT grp, n, total, avg_amount_sum, avg_amount_count, largest FROM $batch ORDER BY grp");
+}
+
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION lambda;
+	CREATE TABLE events (id int NOT NULL, grp text NOT NULL, amount numeric);
+	SELECT lambda.create_master('events');
+	INSERT INTO events SELECT i, 'g' || (i % 7), i % 100 FROM generate_series(1, 1000) i;
+});
+$node->safe_psql('postgres', "SELECT lambda.create_view('v', \$\$ $query \$\$)");
+is(version(), '1', 'create_view published batch 1');
+is(view_rows(), '1000', 'view counts the initial rows');
+
+$node->safe_psql('postgres',
+	q{INSERT INTO events SELECT i, 'g' || (i % 5), i % 37 FROM generate_series(1001, 1500) i});
+is($node->safe_psql('postgres', q{SELECT lambda.run_batch('v')}), '7', 'run_batch returns the number of groups');
+is(version(), '2', 'run_batch published batch 2');
+
+# after the batch: committed rows, a new group, an aborted insert and a
+# rolled-back subtransaction
+$node->safe_psql('postgres', q{
+	INSERT INTO events SELECT i, 'late', i FROM generate_series(1501, 1600) i;
+	BEGIN;
+	INSERT INTO events SELECT i, 'aborted', 1 FROM generate_series(1601, 1700) i;
+	ROLLBACK;
+	BEGIN;
+	INSERT INTO events VALUES (1701, 'g1', 5);
+	SAVEPOINT s;
+	INSERT INTO events SELECT i, 'aborted', 1 FROM generate_series(1702, 1800) i;
+	ROLLBACK TO SAVEPOINT s;
+	COMMIT;
+});
+is(view_rows(), '1601', 'view counts committed rows only');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM v WHERE grp = 'aborted'}), '0',
+	'no group from aborted rows');
+is(differences(), '0', 'exact before restart');
+
+my $batch_before = batch_rows();
+like($batch_before, qr/^g0\|/, 'batch table has groups');
+unlike($batch_before, qr/late|aborted/, 'batch table has no row committed after its snapshot');
+
+# a prepared transaction: not counted until COMMIT PREPARED
+$node->safe_psql('postgres', q{
+	BEGIN;
+	INSERT INTO events SELECT i, 'prepared', 2 FROM generate_series(2001, 2010) i;
+	INSERT INTO events VALUES (2011, 'g2', 1000);
+	PREPARE TRANSACTION 'lambda_p1';
+});
+is(view_rows(), '1601', 'prepared rows are not counted');
+is(differences(), '0', 'exact with a prepared transaction pending');
+
+# clean restart (fast shutdown) with a transaction in flight: it is rolled
+# back and never counted
+my $open = $node->background_psql('postgres');
+$open->query_safe(q{BEGIN; INSERT INTO events SELECT i, 'in_flight', 3 FROM generate_series(3001, 3050) i;});
+$node->restart;
+$open->{run}->kill_kill;
+is(differences(), '0', 'exact after restart');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM v WHERE grp = 'in_flight'}), '0',
+	'transaction in flight at the restart is not counted');
+is(view_rows(), '1601', 'same count after restart');
+is(version(), '2', 'batch_version survived restart');
+is(batch_rows(), $batch_before, 'batch rows survived restart');
+is($node->safe_psql('postgres', q{SELECT gid FROM pg_prepared_xacts}), 'lambda_p1',
+	'prepared transaction survived restart');
+
+$node->safe_psql('postgres',
+	q{INSERT INTO events SELECT i, 'after_restart', 4 FROM generate_series(4001, 4020) i});
+is(view_rows(), '1621', 'view counts rows inserted after restart');
+is(differences(), '0', 'exact after restart and inserts');
+
+# crash: immediate shutdown with a transaction in flight
+$open = $node->background_psql('postgres');
+$open->query_safe(q{BEGIN; INSERT INTO events SELECT i, 'in_flight', 3 FROM generate_series(3001, 3050) i;});
+$node->stop('immediate');
+$open->{run}->kill_kill;
+$node->start;
+is(differences(), '0', 'exact after crash');
+is(view_rows(), '1621', 'same count after crash');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM v WHERE grp = 'in_flight'}), '0',
+	'transaction in flight at the crash is not counted');
+is(version(), '2', 'batch_version survived crash');
+is(batch_rows(), $batch_before, 'batch rows survived crash');
+is($node->safe_psql('postgres', q{SELECT gid FROM pg_prepared_xacts}), 'lambda_p1',
+	'prepared transaction survived crash');
+
+# inserts and a batch after the crash
+$node->safe_psql('postgres',
+	q{INSERT INTO events SELECT i, 'after_crash', 5 FROM generate_series(5001, 5030) i});
+is(view_rows(), '1651', 'view counts rows inserted after crash');
+is(differences(), '0', 'exact after crash and inserts');
+is($node->safe_psql('postgres', q{SELECT lambda.run_batch('v')}), '10',
+	'run_batch after crash: 7 groups + late + after_restart + after_crash');
+is(version(), '3', 'batch_version 3');
+is(differences(), '0', 'exact after a batch following the crash');
+my $batch_after = batch_rows();
+like($batch_after, qr/^after_crash\|30\|150\|150\|30\|5$/m, 'new batch has the rows inserted after the crash');
+unlike($batch_after, qr/prepared|in_flight|aborted/, 'new batch has no uncommitted or aborted row');
+
+# the prepared transaction commits after the batch took its snapshot
+$node->safe_psql('postgres', q{COMMIT PREPARED 'lambda_p1'});
+is(view_rows(), '1662', 'COMMIT PREPARED rows are counted');
+is($node->safe_psql('postgres', q{SELECT n || ':' || total FROM v WHERE grp = 'prepared'}), '10:20',
+	'prepared group counted once');
+is(differences(), '0', 'exact after COMMIT PREPARED');
+is(batch_rows(), $batch_after, 'batch table unchanged by COMMIT PREPARED');
+
+# and once more through a crash, then a batch that covers everything
+$node->stop('immediate');
+$node->start;
+is(differences(), '0', 'exact after second crash');
+is(view_rows(), '1662', 'count after second crash');
+$node->safe_psql('postgres', q{SELECT lambda.run_batch('v')});
+is(version(), '4', 'batch_version 4');
+is(differences(), '0', 'exact after final batch');
+my $batch = $node->safe_psql('postgres',
+	q{SELECT batch_table FROM lambda.views WHERE view = 'v'::regclass});
+is($node->safe_psql('postgres', qq{
+	SELECT count(*) FROM (
+		(SELECT grp, n, total, avg_amount_sum / avg_amount_count, largest FROM $batch
+		 EXCEPT ALL $query)
+		UNION ALL
+		($query EXCEPT ALL
+		 SELECT grp, n, total, avg_amount_sum / avg_amount_count, largest FROM $batch)) d}),
+	'0', 'final batch table equals the query on the master');
+
+$node->stop;
+done_testing();
