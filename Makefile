@@ -10,7 +10,8 @@ OBJS = \
 	src/views.o \
 	src/batch.o \
 	src/schedule.o \
-	src/utility.o
+	src/utility.o \
+	src/ddl.o
 
 DATA = $(wildcard sql/lambda--*.sql)
 PGFILEDESC = "lambda - Lambda Architecture inside PostgreSQL"

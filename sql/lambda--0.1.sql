@@ -113,12 +113,34 @@ COMMENT ON FUNCTION lambda.drop_view(regclass, boolean) IS
 'drops a lambda view with its batch table, catalog row and pg_cron job';
 
 /*
- * Drop bookkeeping.  Dropping a lambda view (directly, through drop_view or
- * by cascade from its master) drops its batch table and partial view with it
- * through internal dependencies; this trigger forgets the catalog rows and
- * the cron jobs of whatever went.  DROP EXTENSION is handled in C, because
- * this trigger is dropped with the extension before it could fire.
+ * DDL bookkeeping (see src/ddl.c).  Dropping a lambda view (directly,
+ * through drop_view or by cascade from its master) drops its batch table and
+ * partial view with it through internal dependencies; these triggers forget
+ * the catalog rows and cron jobs of whatever went, remove all jobs before
+ * the extension goes, and follow a view's owner.
  */
+CREATE FUNCTION lambda.on_ddl_start()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'on_ddl_start'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION lambda.on_ddl_start() IS
+'removes the cron jobs of all lambda views before the extension is dropped';
+
+CREATE EVENT TRIGGER lambda_ddl_start ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
+    EXECUTE FUNCTION lambda.on_ddl_start();
+
+CREATE FUNCTION lambda.on_ddl_end()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'on_ddl_end'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION lambda.on_ddl_end() IS
+'follows the owner of lambda views and refuses to replace their definition';
+
+CREATE EVENT TRIGGER lambda_ddl_end ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW')
+    EXECUTE FUNCTION lambda.on_ddl_end();
+
 CREATE FUNCTION lambda.on_sql_drop()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'on_sql_drop'

@@ -213,14 +213,33 @@ SnapshotText(Snapshot snap)
 	StringInfoData buf;
 	int			i;
 
+	TransactionId own = GetTopTransactionIdIfAny();
+	TransactionId xmin = snap->xmin;
+	int			nxip = snap->xcnt;
+
 	for (i = 0; i < snap->xcnt; i++)
 		xip[i] = WidenXid(snap->xip[i], next);
-	qsort(xip, snap->xcnt, sizeof(uint64), CompareUint64);
+
+	/*
+	 * A snapshot leaves the taker's own transaction out of xip, so whether it
+	 * reads as visible would depend on xmax.  Record it as in progress: the
+	 * rows it inserted before the batch are in the batch table, and those it
+	 * inserts after belong to the speed layer, which drops what this
+	 * transaction captured before the batch.
+	 */
+	if (TransactionIdIsValid(own) && TransactionIdPrecedes(own, snap->xmax))
+	{
+		xip = repalloc(xip, sizeof(uint64) * (nxip + 1));
+		xip[nxip++] = WidenXid(own, next);
+		if (TransactionIdPrecedes(own, xmin))
+			xmin = own;
+	}
+	qsort(xip, nxip, sizeof(uint64), CompareUint64);
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, UINT64_FORMAT ":" UINT64_FORMAT ":",
-					 WidenXid(snap->xmin, next), WidenXid(snap->xmax, next));
-	for (i = 0; i < snap->xcnt; i++)
+					 WidenXid(xmin, next), WidenXid(snap->xmax, next));
+	for (i = 0; i < nxip; i++)
 		appendStringInfo(&buf, "%s" UINT64_FORMAT, i > 0 ? "," : "", xip[i]);
 	return buf.data;
 }

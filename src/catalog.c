@@ -38,11 +38,21 @@ CatalogOwner(void)
 {
 	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
 	Oid			relid = get_relname_relid("view", nsp);
-	HeapTuple	tuple;
-	Oid			owner;
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "catalog table lambda.view is missing");
+	return RelationOwner(relid);
+}
+
+/*
+ * Owner of a relation.
+ */
+Oid
+RelationOwner(Oid relid)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for relation %u", relid);

@@ -30,6 +30,7 @@ typedef struct CatalogSavedUser
 } CatalogSavedUser;
 
 extern Oid	CatalogOwner(void);
+extern Oid	RelationOwner(Oid relid);
 extern void CatalogBecomeOwner(CatalogSavedUser *save);
 extern void CatalogRestoreUser(CatalogSavedUser *save);
 extern void SpiExec(const char *sql);

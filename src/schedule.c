@@ -159,6 +159,23 @@ ScheduleAlter(int64 jobid, const char *schedule)
 }
 
 /*
+ * Run an existing job as another role: the new owner of its view.
+ */
+void
+ScheduleSetOwner(int64 jobid, const char *owner)
+{
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+
+	if (!ScheduleJobExists(jobid))
+		return;
+	values[0] = Int64GetDatum(jobid);
+	values[1] = CStringGetTextDatum(owner);
+	(void) CronCall("SELECT cron.alter_job($1, username => $2)",
+					2, argtypes, values, NULL);
+}
+
+/*
  * Does the pg_cron job still exist?  It does not when pg_cron was dropped
  * or someone unscheduled it by hand.
  */

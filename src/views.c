@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * views.c
- *	  The SQL API of lambda views: create_view, alter_schedule, drop_view,
- *	  and forgetting views and masters that were dropped.
+ *	  The SQL API of lambda views: create_view, alter_schedule and drop_view.
  *
  * A lambda view is a set of objects created together, in the caller's
  * transaction, so a failed create_view leaves nothing behind:
@@ -16,9 +15,8 @@
  * The partial view and the batch table depend internally on the user-facing
  * view, as an index depends on its table: dropping the view drops them,
  * dropping them alone is refused.  The view depends on the extension, so
- * DROP EXTENSION asks for CASCADE while views exist.  An event trigger
- * (on_sql_drop) forgets the catalog rows and the cron jobs of views and
- * masters however they were dropped.
+ * DROP EXTENSION asks for CASCADE while views exist.  Event triggers (ddl.c)
+ * keep the catalog and the cron jobs in step with whatever DDL does to them.
  *
  * The user-facing view answers through the exact slow path: the view's own
  * query, run on the master under the reader's snapshot.  The batch table is
@@ -33,7 +31,6 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
-#include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -51,7 +48,6 @@
 PG_FUNCTION_INFO_V1(create_view);
 PG_FUNCTION_INFO_V1(alter_schedule);
 PG_FUNCTION_INFO_V1(drop_view);
-PG_FUNCTION_INFO_V1(on_sql_drop);
 
 static Oid	CreateUserView(const char *name, LambdaViewDef *def);
 static void CreateInternalObjects(Oid viewid, LambdaViewDef *def);
@@ -264,61 +260,6 @@ drop_view(PG_FUNCTION_ARGS)
 	CheckViewOwner(viewid);
 	SpiExec(psprintf("DROP VIEW %s %s", QualifiedRelationName(viewid),
 					 cascade ? "CASCADE" : "RESTRICT"));
-	SPI_finish();
-	PG_RETURN_VOID();
-}
-
-/*
- * Event trigger on sql_drop: forget dropped views and masters, remove the
- * cron jobs of dropped views, and forget all jobs if pg_cron itself went.
- */
-Datum
-on_sql_drop(PG_FUNCTION_ARGS)
-{
-	CatalogSavedUser save;
-	uint64		i;
-	int			ret;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("lambda.on_sql_drop() was not called by the event trigger manager")));
-	if (!lambda_preloaded)
-		PG_RETURN_VOID();
-
-	SPI_connect();
-	CatalogBecomeOwner(&save);
-
-	ret = SPI_execute("SELECT v.cron_jobid FROM lambda.view v "
-					  "JOIN pg_event_trigger_dropped_objects() d "
-					  "ON d.classid = 'pg_class'::regclass AND d.objid = v.view AND d.objsubid = 0 "
-					  "WHERE v.cron_jobid IS NOT NULL", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		SPITupleTable *jobs = SPI_tuptable;
-		uint64		njobs = SPI_processed;
-
-		for (i = 0; i < njobs; i++)
-		{
-			bool		isnull;
-
-			ScheduleRemove(DatumGetInt64(SPI_getbinval(jobs->vals[i], jobs->tupdesc,
-													   1, &isnull)));
-		}
-	}
-
-	SpiExec("DELETE FROM lambda.view v USING pg_event_trigger_dropped_objects() d "
-			"WHERE d.classid = 'pg_class'::regclass AND d.objid = v.view AND d.objsubid = 0");
-	SpiExec("DELETE FROM lambda.master m USING pg_event_trigger_dropped_objects() d "
-			"WHERE d.classid = 'pg_class'::regclass AND d.objid = m.master AND d.objsubid = 0");
-	SpiExec("UPDATE lambda.view SET schedule = NULL, cron_jobid = NULL "
-			"WHERE cron_jobid IS NOT NULL AND EXISTS ("
-			"SELECT FROM pg_event_trigger_dropped_objects() d "
-			"WHERE d.object_type = 'extension' AND d.object_identity = 'pg_cron')");
-
-	CatalogRestoreUser(&save);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -149,3 +149,28 @@ SELECT count(*) AS lambda_schema FROM pg_namespace WHERE nspname = 'lambda';
 ROLLBACK;
 SELECT count(*) AS jobs FROM cron.job;
 SELECT view FROM lambda.views;
+
+-- a new owner takes the batch table, the partial view and the cron job along
+CREATE ROLE lambda_new_owner LOGIN;  -- pg_cron runs jobs only as roles that can log in
+GRANT SELECT ON events TO lambda_new_owner;
+ALTER VIEW revenue_by_country OWNER TO lambda_new_owner;
+SELECT c.relname LIKE 'batch\_%' AS is_batch, pg_get_userbyid(c.relowner) AS owner
+  FROM pg_class c JOIN lambda.view v ON c.oid IN (v.batch_table, v.partial_view)
+ ORDER BY 1;
+SELECT username FROM cron.job;
+SET ROLE lambda_new_owner;
+SELECT lambda.run_batch('revenue_by_country') > 0 AS new_owner_runs_batches;
+RESET ROLE;
+ALTER VIEW revenue_by_country OWNER TO CURRENT_USER;
+SELECT username = current_user AS job_back FROM cron.job;
+REVOKE SELECT ON events FROM lambda_new_owner;
+DROP ROLE lambda_new_owner;
+
+-- the definition of a lambda view cannot be replaced behind its back
+CREATE OR REPLACE VIEW revenue_by_country AS
+    SELECT country, date_trunc('hour', ts AT TIME ZONE 'UTC') AS hour,
+           count(*) AS orders, sum(amount) AS revenue, avg(amount) AS avg_amount,
+           min(amount) AS smallest, max(amount) AS largest
+    FROM events GROUP BY country, date_trunc('hour', ts AT TIME ZONE 'UTC');
+\echo :LAST_ERROR_SQLSTATE
+SELECT diff_count('revenue_by_country');

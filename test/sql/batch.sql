@@ -99,3 +99,25 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 RESET parallel_leader_participation;
+
+-- a batch run in a transaction that writes to the master: what it wrote
+-- before the batch is in the batch table, and the recorded cut leaves the
+-- transaction itself out, so what it writes after belongs to the speed layer
+CREATE TABLE own_sales (shop int);
+SELECT lambda.create_master('own_sales');
+BEGIN;
+INSERT INTO own_sales VALUES (1);
+SELECT lambda.create_view('own_by_shop', 'SELECT shop, count(*) FROM own_sales GROUP BY shop');
+INSERT INTO own_sales VALUES (2);
+SELECT pg_visible_in_snapshot(pg_current_xact_id(), batch_snapshot) AS own_xact_in_cut
+  FROM lambda.view WHERE view = 'own_by_shop'::regclass;
+SELECT batch_table AS own_batch FROM lambda.views WHERE view = 'own_by_shop'::regclass \gset
+SELECT shop FROM :own_batch ORDER BY shop;
+INSERT INTO own_sales VALUES (3);
+SELECT lambda.run_batch('own_by_shop');
+INSERT INTO own_sales VALUES (4);
+SELECT pg_visible_in_snapshot(pg_current_xact_id(), batch_snapshot) AS own_xact_in_cut
+  FROM lambda.view WHERE view = 'own_by_shop'::regclass;
+SELECT shop FROM :own_batch ORDER BY shop;
+COMMIT;
+SELECT diff_count('own_by_shop');

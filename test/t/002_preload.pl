@@ -179,23 +179,15 @@ my $orphan_jobs = q{
 		WHERE l.cron_jobid = j.jobid)};
 
 $drop->psql('postgres', 'DROP VIEW v');
-TODO:
-{
-	local $TODO = 'on_sql_drop does nothing when lambda is not preloaded';
-	is($drop->safe_psql('postgres', $dangling_rows), '0',
-		'DROP VIEW without the preload leaves no catalog row for a dropped view');
-	is($drop->safe_psql('postgres', $orphan_jobs), '0',
-		'DROP VIEW without the preload leaves no job for a dropped view');
-}
+is($drop->safe_psql('postgres', $dangling_rows), '0',
+	'DROP VIEW without the preload leaves no catalog row for a dropped view');
+is($drop->safe_psql('postgres', $orphan_jobs), '0',
+	'DROP VIEW without the preload leaves no job for a dropped view');
 
 $drop->psql('postgres', 'DROP EXTENSION lambda CASCADE');
-TODO:
-{
-	local $TODO = 'the DROP EXTENSION hook is not installed when lambda is not preloaded';
-	is($drop->safe_psql('postgres',
-		q{SELECT count(*) FROM cron.job WHERE command LIKE '%lambda%'}), '0',
-		'DROP EXTENSION without the preload leaves no job that mentions lambda');
-}
+is($drop->safe_psql('postgres',
+	q{SELECT count(*) FROM cron.job WHERE command LIKE '%lambda%'}), '0',
+	'DROP EXTENSION without the preload leaves no job that mentions lambda');
 $drop->stop;
 
 done_testing();
