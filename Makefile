@@ -11,7 +11,14 @@ OBJS = \
 	src/batch.o \
 	src/schedule.o \
 	src/utility.o \
-	src/ddl.o
+	src/ddl.o \
+	src/guc.o \
+	src/shmem.o \
+	src/layout.o \
+	src/capture.o \
+	src/speed.o \
+	src/serving.o \
+	src/worker.o
 
 DATA = $(wildcard sql/lambda--*.sql)
 PGFILEDESC = "lambda - Lambda Architecture inside PostgreSQL"

@@ -49,6 +49,13 @@ COMMENT ON COLUMN lambda.view.batch_snapshot IS
 REVOKE ALL ON lambda.master, lambda.view FROM PUBLIC;
 GRANT SELECT ON lambda.master, lambda.view TO PUBLIC;
 
+CREATE FUNCTION lambda.speed_status(view regclass,
+                                    OUT groups bigint, OUT bytes bigint, OUT state text)
+AS 'MODULE_PATHNAME', 'speed_status'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.speed_status(regclass) IS
+'groups and bytes the speed layer holds for a view, and whether it is ready, rebuilding or overflowed';
+
 CREATE VIEW lambda.views AS
 SELECT v.view,
        v.master,
@@ -58,10 +65,10 @@ SELECT v.view,
        v.batch_finished AS last_batch_finished,
        v.batch_duration AS last_batch_duration,
        v.batch_groups,
-       0::bigint AS speed_groups,
-       0::bigint AS speed_bytes,
-       'unavailable'::text AS speed_state
-FROM lambda.view v;
+       s.groups AS speed_groups,
+       s.bytes AS speed_bytes,
+       s.state AS speed_state
+FROM lambda.view v, LATERAL lambda.speed_status(v.view) s;
 COMMENT ON VIEW lambda.views IS
 'one row per lambda view: its layers, how fresh and how big they are';
 GRANT SELECT ON lambda.views TO PUBLIC;
@@ -81,6 +88,39 @@ AS 'MODULE_PATHNAME', 'master_guard'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION lambda.master_guard() IS
 'trigger that keeps a master table append-only';
+
+/* Capture and serving */
+
+CREATE FUNCTION lambda.capture()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'capture'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION lambda.capture() IS
+'trigger that folds the rows a statement inserted into a lambda view''s speed layer';
+
+CREATE FUNCTION lambda.speed(view regclass)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'speed'
+LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.speed(regclass) IS
+'partial states of a lambda view''s speed layer, as the caller''s snapshot sees them';
+
+CREATE FUNCTION lambda.fast_path(view regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'fast_path'
+LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.fast_path(regclass) IS
+'whether the caller''s snapshot of a lambda view can be served by batch table and speed layer';
+
+/* Sum of bigints as a bigint: merges counts and sums of integers */
+CREATE AGGREGATE lambda.int8_sum(bigint) (
+    SFUNC = int8pl,
+    STYPE = bigint,
+    COMBINEFUNC = int8pl,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE lambda.int8_sum(bigint) IS
+'sum of bigint values as bigint, for merging partial counts';
 
 /* Views */
 

@@ -45,14 +45,17 @@
 #include "utils/tuplestore.h"
 
 #include "batch.h"
+#include "capture.h"
 #include "catalog.h"
 #include "lambda.h"
 #include "master.h"
+#include "speed.h"
 
 PG_FUNCTION_INFO_V1(run_batch);
 
 static Tuplestorestate *ComputeUnderSnapshot(Oid partialView, Snapshot snap);
 static void Publish(LambdaViewEntry *entry, Tuplestorestate *groups);
+static void RegisterCut(Oid viewid, Snapshot snap, bool fresh);
 static char *SnapshotText(Snapshot snap);
 static uint64 WidenXid(TransactionId xid, FullTransactionId next);
 static int	CompareUint64(const void *a, const void *b);
@@ -98,8 +101,10 @@ RunBatch(LambdaViewEntry *entry)
 	CatalogExec("SELECT 1 FROM lambda.view WHERE view = $1 FOR UPDATE",
 				1, argtypes, values, NULL);
 
-	/* 2: the cut */
+	/* 2: the cut; what this transaction captured so far is in this batch */
 	snap = RegisterSnapshot(GetTransactionSnapshot());
+	CaptureCover(entry->view);
+	RegisterCut(entry->view, snap, entry->batchVersion == 0);
 
 	/* 3: compute */
 	groups = ComputeUnderSnapshot(entry->partialView, snap);
@@ -199,6 +204,32 @@ Publish(LambdaViewEntry *entry, Tuplestorestate *groups)
 	if (ret != SPI_OK_REL_UNREGISTER)
 		elog(ERROR, "SPI_unregister_relation failed: %s",
 			 SPI_result_code_string(ret));
+}
+
+/*
+ * Register the generation of this batch with the speed layer: its snapshot,
+ * with this transaction recorded as in progress (see SnapshotText), and the
+ * id of the (sub)transaction that publishes it: readers see the generation
+ * exactly when they see that catalog row, so a batch run in a subtransaction
+ * that rolls back is never resolved to.
+ */
+static void
+RegisterCut(Oid viewid, Snapshot snap, bool fresh)
+{
+	TransactionId own = GetTopTransactionId();
+	TransactionId publisher = GetCurrentTransactionId();
+	TransactionId *xip = palloc(sizeof(TransactionId) * (snap->xcnt + 1));
+	TransactionId xmin = snap->xmin;
+	int			xcnt = snap->xcnt;
+
+	memcpy(xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
+	if (TransactionIdPrecedes(own, snap->xmax))
+	{
+		xip[xcnt++] = own;
+		if (TransactionIdPrecedes(own, xmin))
+			xmin = own;
+	}
+	SpeedRegisterBatch(viewid, xmin, snap->xmax, xip, xcnt, publisher, fresh);
 }
 
 /*

@@ -18,8 +18,12 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "capture.h"
+#include "guc.h"
 #include "lambda.h"
+#include "shmem.h"
 #include "utility.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -40,7 +44,11 @@ _PG_init(void)
 
 	lambda_preloaded = true;
 
+	GucInit();
+	ShmemInit();
+	CaptureInit();
 	UtilityInit();
+	WorkerInit();
 
 	MarkGUCPrefixReserved("lambda");
 }

@@ -41,6 +41,15 @@ typedef struct LambdaAgg
 	char	   *filterSql;		/* deparsed FILTER condition, or NULL */
 } LambdaAgg;
 
+/* A partial state, one column of the batch table after the group keys */
+typedef enum LambdaStateKind
+{
+	LAMBDA_STATE_COUNT,			/* bigint, merged by addition */
+	LAMBDA_STATE_SUM,			/* merged by the type's + */
+	LAMBDA_STATE_MIN,			/* merged by the type's btree order */
+	LAMBDA_STATE_MAX
+} LambdaStateKind;
+
 typedef struct LambdaViewDef
 {
 	Oid			master;			/* the one table the view reads */
@@ -53,6 +62,8 @@ typedef struct LambdaViewDef
 extern LambdaViewDef *ViewDefAnalyze(const char *queryString);
 extern char *ViewDefQuerySql(LambdaViewDef *def);
 extern char *ViewDefPartialSql(LambdaViewDef *def);
+extern char *ViewDefPartialSqlFrom(LambdaViewDef *def, const char *from);
+extern List *ViewDefStateKinds(LambdaViewDef *def);
 extern char *ViewDefKeyList(LambdaViewDef *def);
 
 #endif							/* LAMBDA_VIEWDEF_H */

@@ -30,6 +30,9 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -43,6 +46,7 @@
 #include "catalog.h"
 #include "lambda.h"
 #include "schedule.h"
+#include "serving.h"
 #include "viewdef.h"
 
 PG_FUNCTION_INFO_V1(create_view);
@@ -52,6 +56,7 @@ PG_FUNCTION_INFO_V1(drop_view);
 static Oid	CreateUserView(const char *name, LambdaViewDef *def);
 static void CreateInternalObjects(Oid viewid, LambdaViewDef *def);
 static void RecordInternal(Oid relid, Oid viewid);
+static void CreateCaptureTriggers(Oid viewid, Oid master);
 static void SetSchedule(Oid viewid, const char *schedule, int64 jobid);
 
 /*
@@ -66,6 +71,7 @@ create_view(PG_FUNCTION_ARGS)
 	LambdaViewDef *def;
 	LambdaViewEntry entry;
 	Oid			viewid;
+	Oid			batchTable;
 	Oid			argtypes[5] = {OIDOID, OIDOID, OIDOID, OIDOID, TEXTOID};
 	Datum		values[5];
 
@@ -82,11 +88,22 @@ create_view(PG_FUNCTION_ARGS)
 	def = ViewDefAnalyze(query);
 	viewid = CreateUserView(name, def);
 	CreateInternalObjects(viewid, def);
+	CreateCaptureTriggers(viewid, def->master);
+	batchTable = get_relname_relid(psprintf("batch_%u", viewid),
+								   get_namespace_oid(LAMBDA_SCHEMA_NAME, false));
+
+	/*
+	 * Now that its parts exist, the view becomes the merged view.  Its
+	 * columns cannot change in the process: CREATE OR REPLACE VIEW checks
+	 * that the merge gives exactly the query's column types.
+	 */
+	SpiExec(psprintf("CREATE OR REPLACE VIEW %s AS %s",
+					 QualifiedRelationName(viewid),
+					 ServingViewSql(def, viewid, batchTable)));
 
 	values[0] = ObjectIdGetDatum(viewid);
 	values[1] = ObjectIdGetDatum(def->master);
-	values[2] = ObjectIdGetDatum(get_relname_relid(psprintf("batch_%u", viewid),
-												   get_namespace_oid(LAMBDA_SCHEMA_NAME, false)));
+	values[2] = ObjectIdGetDatum(batchTable);
 	values[3] = ObjectIdGetDatum(get_relname_relid(psprintf("partial_%u", viewid),
 												   get_namespace_oid(LAMBDA_SCHEMA_NAME, false)));
 	values[4] = CStringGetTextDatum(query);
@@ -165,6 +182,44 @@ CreateInternalObjects(Oid viewid, LambdaViewDef *def)
 
 	RecordInternal(get_relname_relid(psprintf("partial_%u", viewid), nspid), viewid);
 	RecordInternal(get_relname_relid(psprintf("batch_%u", viewid), nspid), viewid);
+}
+
+/*
+ * Create the triggers that capture the rows inserted into the master for
+ * this view (capture.c), as internal parts of the view.  A partition gets
+ * its own statement trigger, for statements aimed at it directly.  Reading
+ * the master is all a view's owner needs, as for a materialized view: the
+ * triggers are the extension's, created as the catalog owner.
+ */
+static void
+CreateCaptureTriggers(Oid viewid, Oid master)
+{
+	List	   *rels = find_all_inheritors(master, NoLock, NULL);
+	char	   *name = psprintf("lambda_capture_%u", viewid);
+	ListCell   *lc;
+	CatalogSavedUser save;
+
+	CatalogBecomeOwner(&save);
+	foreach(lc, rels)
+	{
+		Oid			relid = lfirst_oid(lc);
+		ObjectAddress trigger;
+		ObjectAddress whole;
+
+		if (relid != master && !get_rel_relispartition(relid))
+			continue;
+		SpiExec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s "
+						 "REFERENCING NEW TABLE AS lambda_new_rows "
+						 "FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture('%u')",
+						 name, QualifiedRelationName(relid), viewid));
+		SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
+						 QualifiedRelationName(relid), name));
+
+		ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, name, false));
+		ObjectAddressSet(whole, RelationRelationId, viewid);
+		recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
+	}
+	CatalogRestoreUser(&save);
 }
 
 /*

@@ -22,7 +22,7 @@ SELECT * FROM revenue_by_country WHERE country = 'DE' ORDER BY hour LIMIT 3;
 SELECT view, master, batch_table::text LIKE 'lambda.batch\_%' AS batch_in_lambda,
        schedule, batch_version, last_batch_finished IS NOT NULL AS finished,
        last_batch_duration >= '0'::interval AS duration_ok, batch_groups,
-       speed_groups, speed_bytes, speed_state
+       speed_groups, speed_bytes > 0 AS speed_bytes, speed_state
   FROM lambda.views;
 SELECT batch_diff_count('revenue_by_country');
 -- the batch table has an index on the group keys

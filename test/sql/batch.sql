@@ -6,14 +6,15 @@ SELECT lambda.create_master('sales');
 INSERT INTO sales SELECT '2026-01-01'::timestamp + i * interval '1 minute', i % 10, i
   FROM generate_series(1, 1000) i;
 
--- a lying IMMUTABLE function, to make batches fail or take long on demand
+-- a lying IMMUTABLE function, to make batches (or captures) fail or take
+-- long on demand
 CREATE FUNCTION checked(x numeric) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 BEGIN
-    IF x = -1 THEN
+    IF x = -1 AND current_setting('lambda_test.poison', true) = 'on' THEN
         RAISE EXCEPTION 'poisoned row';
     END IF;
-    IF x = -2 THEN
+    IF x = -2 AND current_setting('lambda_test.slow', true) = 'on' THEN
         PERFORM pg_sleep(0.2);
     END IF;
     RETURN true;
@@ -54,8 +55,10 @@ SELECT batch_diff_count('sales_by_shop');
 -- a batch that fails leaves the previous batch, and the view still answers
 CREATE TEMP TABLE before_failure AS SELECT * FROM :sales_batch;
 INSERT INTO sales VALUES ('2026-02-03', 3, -1);
+SET lambda_test.poison = on;
 SELECT lambda.run_batch('sales_by_shop');
 \echo :LAST_ERROR_SQLSTATE
+RESET lambda_test.poison;
 SELECT batch_version FROM lambda.views WHERE view = 'sales_by_shop'::regclass;
 SELECT count(*) AS changed_rows FROM ((TABLE before_failure EXCEPT ALL TABLE :sales_batch)
                                       UNION ALL (TABLE :sales_batch EXCEPT ALL TABLE before_failure)) d;
@@ -65,10 +68,12 @@ CREATE TABLE slow_sales (amount numeric);
 SELECT lambda.create_master('slow_sales');
 SELECT lambda.create_view('slow_total', 'SELECT count(*) AS n FROM slow_sales WHERE checked(amount)');
 INSERT INTO slow_sales SELECT -2 FROM generate_series(1, 20);
+SET lambda_test.slow = on;
 SET statement_timeout = '100ms';
 SELECT lambda.run_batch('slow_total');
 \echo :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
+RESET lambda_test.slow;
 SELECT batch_version, batch_groups FROM lambda.views WHERE view = 'slow_total'::regclass;
 SELECT batch_table AS slow_batch FROM lambda.views WHERE view = 'slow_total'::regclass \gset
 SELECT n FROM :slow_batch;
@@ -121,3 +126,18 @@ SELECT pg_visible_in_snapshot(pg_current_xact_id(), batch_snapshot) AS own_xact_
 SELECT shop FROM :own_batch ORDER BY shop;
 COMMIT;
 SELECT diff_count('own_by_shop');
+
+-- a capture that fails does not fail the insert: the view loses its fast
+-- path, stays exact through the slow path, and a batch restores it
+SELECT speed_state FROM lambda.views WHERE view = 'sales_by_shop'::regclass;
+SET lambda_test.poison = on;
+INSERT INTO sales VALUES ('2026-04-01', 4, -1), ('2026-04-01', 4, 4);
+RESET lambda_test.poison;
+SELECT count(*) AS inserted FROM sales WHERE ts = '2026-04-01';
+SELECT speed_state FROM lambda.views WHERE view = 'sales_by_shop'::regclass;
+SELECT lambda.fast_path('sales_by_shop');
+SELECT diff_count('sales_by_shop');
+SELECT lambda.run_batch('sales_by_shop');
+SELECT speed_state FROM lambda.views WHERE view = 'sales_by_shop'::regclass;
+SELECT lambda.fast_path('sales_by_shop');
+SELECT diff_count('sales_by_shop');

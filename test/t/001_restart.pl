@@ -148,7 +148,15 @@ is(view_rows(), '1662', 'COMMIT PREPARED rows are counted');
 is($node->safe_psql('postgres', q{SELECT n || ':' || total FROM v WHERE grp = 'prepared'}), '10:20',
 	'prepared group counted once');
 is(differences(), '0', 'exact after COMMIT PREPARED');
-is(batch_rows(), $batch_after, 'batch table unchanged by COMMIT PREPARED');
+
+# the prepared transaction kept the view on the slow path since the crash
+# (its delta was lost); now that it is resolved, a worker's batch brings the
+# fast path back by itself
+ok($node->poll_query_until('postgres',
+	q{SELECT speed_state = 'ready' AND lambda.fast_path('v') FROM lambda.views}),
+	'fast path back after the prepared transaction resolved');
+is(differences(), '0', 'exact on the fast path');
+is(view_rows(), '1662', 'count on the fast path');
 
 # and once more through a crash, then a batch that covers everything
 $node->stop('immediate');
@@ -156,7 +164,7 @@ $node->start;
 is(differences(), '0', 'exact after second crash');
 is(view_rows(), '1662', 'count after second crash');
 $node->safe_psql('postgres', q{SELECT lambda.run_batch('v')});
-is(version(), '4', 'batch_version 4');
+cmp_ok(version(), '>=', 4, 'batch_version went on counting');
 is(differences(), '0', 'exact after final batch');
 my $batch = $node->safe_psql('postgres',
 	q{SELECT batch_table FROM lambda.views WHERE view = 'v'::regclass});

@@ -1,0 +1,425 @@
+/*-------------------------------------------------------------------------
+ *
+ * capture.c
+ *	  Capturing inserted rows in the writing transaction, and handing them
+ *	  to the speed layer just before it commits.
+ *
+ * Each lambda view has an AFTER INSERT trigger on its master, created with
+ * the view and dropped with it:
+ *
+ *	- a statement-level trigger with a transition table, which fires for
+ *	  INSERT (single-row, multi-row, INSERT ... SELECT) and COPY, also on a
+ *	  partitioned master, and runs the view's partial-state query (the same
+ *	  one the batch runs, see layout.c) over the rows the statement
+ *	  inserted;
+ *	- a row-level trigger that only acts in a logical replication apply
+ *	  worker, which fires row triggers only.
+ *
+ * The resulting partial state rows are kept in the transaction's memory,
+ * tagged with the subtransaction nesting level that captured them: a
+ * subtransaction that rolls back drops its rows, one that commits passes
+ * them to its parent.  When the transaction itself runs a batch of the view
+ * (run_batch, or create_view's first batch), the rows it captured so far
+ * are in that batch: they are marked covered at that level, and unmarked if
+ * the subtransaction that ran the batch rolls back.
+ *
+ * At XACT_EVENT_PRE_COMMIT and XACT_EVENT_PRE_PREPARE the uncovered rows go
+ * to the speed layer, tagged with the top-level xid (SpeedHandOff).  That
+ * never fails for want of memory; nothing is ever raised from the COMMIT
+ * event itself.  Readers add the current transaction's own rows
+ * (CaptureRead), as an ordinary view would show them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "replication/logicalworker.h"
+#include "replication/worker_internal.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/resowner.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "capture.h"
+#include "lambda.h"
+#include "layout.h"
+#include "shmem.h"
+#include "speed.h"
+
+PG_FUNCTION_INFO_V1(capture);
+PG_FUNCTION_INFO_V1(capture_row);
+
+/* One partial state row captured in this transaction */
+typedef struct CapturedRow
+{
+	HeapTuple	tuple;
+	int			level;			/* subtransaction nesting level that made it */
+	int			coveredAt;		/* level of a batch of ours that covers it, or 0 */
+} CapturedRow;
+
+/* The rows captured for one view */
+typedef struct CapturedView
+{
+	Oid			viewid;
+	List	   *rows;			/* CapturedRow */
+	int			failedAt;		/* level at which a capture failed, or 0 */
+} CapturedView;
+
+static MemoryContext CaptureContext = NULL;
+static List *captured = NIL;	/* CapturedView, in CaptureContext */
+
+static void CaptureRun(Oid viewid, TriggerData *trigdata, Tuplestorestate *rows);
+static CapturedView *FindView(Oid viewid, bool create);
+static void CaptureXactCallback(XactEvent event, void *arg);
+static void CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+								   SubTransactionId parentSubid, void *arg);
+static void HandOff(void);
+
+void
+CaptureInit(void)
+{
+	RegisterXactCallback(CaptureXactCallback, NULL);
+	RegisterSubXactCallback(CaptureSubXactCallback, NULL);
+}
+
+/*
+ * The view a capture trigger is for: its only argument.
+ */
+static Oid
+TriggerView(TriggerData *trigdata)
+{
+	if (trigdata->tg_trigger->tgnargs != 1)
+		elog(ERROR, "lambda capture trigger must have one argument");
+	return DatumGetObjectId(DirectFunctionCall1(oidin,
+												CStringGetDatum(trigdata->tg_trigger->tgargs[0])));
+}
+
+/*
+ * capture() returns trigger: AFTER INSERT FOR EACH STATEMENT, with the
+ * inserted rows as transition table.
+ */
+Datum
+capture(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		trigdata->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("lambda.capture() must be fired AFTER INSERT FOR EACH STATEMENT with a transition table")));
+
+	/* Without the preload there is no speed layer, and no view uses it */
+	if (lambda_preloaded)
+		CaptureRun(TriggerView(trigdata), trigdata, trigdata->tg_newtable);
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * capture_row() returns trigger: AFTER INSERT FOR EACH ROW, for the logical
+ * replication apply worker, which fires no statement triggers.  Elsewhere
+ * the statement trigger captures the row, so this does nothing.
+ */
+Datum
+capture_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Tuplestorestate *rows;
+	TupleTableSlot *slot;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("lambda.capture_row() must be fired AFTER INSERT FOR EACH ROW")));
+
+	if (!lambda_preloaded || !IsLogicalWorker() || am_tablesync_worker())
+		return PointerGetDatum(NULL);
+
+	rows = tuplestore_begin_heap(false, false, work_mem);
+	slot = trigdata->tg_trigslot;
+	tuplestore_puttupleslot(rows, slot);
+	CaptureRun(TriggerView(trigdata), trigdata, rows);
+	tuplestore_end(rows);
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * Run a view's capture query over rows and keep the result.  An error here
+ * must not make the insert fail: the capture runs in a subtransaction, and
+ * when it fails the view's speed layer loses this transaction's rows (the
+ * view answers through the slow path until a batch covers them).
+ */
+static void
+CaptureRun(Oid viewid, TriggerData *trigdata, Tuplestorestate *rows)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	int			level = GetCurrentTransactionNestLevel();
+	CapturedView *cv = FindView(viewid, true);
+	List	   *volatile result = NIL;
+	MemoryContext keep;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+
+	PG_TRY();
+	{
+		LambdaLayout *layout = LayoutGet(viewid);
+		EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
+		MemoryContext spicontext;
+		uint64		i;
+		int			ret;
+
+		SPI_connect();
+		enr->md.name = LAMBDA_CAPTURE_TABLE;
+		enr->md.reliddesc = RelationGetRelid(trigdata->tg_relation);
+		enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+		enr->md.enrtuples = tuplestore_tuple_count(rows);
+		enr->reldata = rows;
+		if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
+			elog(ERROR, "could not register the captured rows");
+
+		if (layout->capturePlan == NULL)
+		{
+			SPIPlanPtr	plan = SPI_prepare(layout->captureSql, 0, NULL);
+
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed for \"%s\": %s", layout->captureSql,
+					 SPI_result_code_string(SPI_result));
+			SPI_keepplan(plan);
+			layout->capturePlan = plan;
+		}
+		ret = SPI_execute_plan(layout->capturePlan, NULL, NULL, true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+
+		spicontext = MemoryContextSwitchTo(CaptureContext);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			CapturedRow *row = palloc(sizeof(CapturedRow));
+
+			row->tuple = heap_copytuple(SPI_tuptable->vals[i]);
+			row->level = level;
+			row->coveredAt = 0;
+			result = lappend(result, row);
+		}
+		MemoryContextSwitchTo(spicontext);
+		SPI_finish();
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+
+		/* A cancel or shutdown is not the capture's to swallow */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+
+		cv->failedAt = cv->failedAt == 0 ? level : Min(cv->failedAt, level);
+		list_free_deep(result);
+		result = NIL;
+		ereport(WARNING,
+				(errmsg("could not capture inserted rows for lambda view \"%s\": %s",
+						get_rel_name(viewid), edata->message),
+				 errdetail("The insert succeeded; the view answers through the exact slow path until a batch covers these rows.")));
+	}
+	PG_END_TRY();
+
+	keep = MemoryContextSwitchTo(CaptureContext);
+	cv->rows = list_concat(cv->rows, result);
+	MemoryContextSwitchTo(keep);
+}
+
+static CapturedView *
+FindView(Oid viewid, bool create)
+{
+	ListCell   *lc;
+	CapturedView *cv;
+	MemoryContext old;
+
+	foreach(lc, captured)
+	{
+		cv = lfirst(lc);
+		if (cv->viewid == viewid)
+			return cv;
+	}
+	if (!create)
+		return NULL;
+
+	if (CaptureContext == NULL)
+		CaptureContext = AllocSetContextCreate(TopTransactionContext,
+											   "lambda capture",
+											   ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(CaptureContext);
+	cv = palloc0(sizeof(CapturedView));
+	cv->viewid = viewid;
+	captured = lappend(captured, cv);
+	MemoryContextSwitchTo(old);
+	return cv;
+}
+
+/*
+ * This transaction runs a batch of viewid: what it captured so far is in
+ * that batch.
+ */
+void
+CaptureCover(Oid viewid)
+{
+	CapturedView *cv = FindView(viewid, false);
+	int			level = GetCurrentTransactionNestLevel();
+	ListCell   *lc;
+
+	if (cv == NULL)
+		return;
+	foreach(lc, cv->rows)
+	{
+		CapturedRow *row = lfirst(lc);
+
+		if (row->coveredAt == 0)
+			row->coveredAt = level;
+	}
+}
+
+/*
+ * Add this transaction's own uncommitted, uncovered rows for viewid.
+ */
+void
+CaptureRead(Oid viewid, Tuplestorestate *tupstore)
+{
+	CapturedView *cv = FindView(viewid, false);
+	ListCell   *lc;
+
+	if (cv == NULL)
+		return;
+	foreach(lc, cv->rows)
+	{
+		CapturedRow *row = lfirst(lc);
+
+		if (row->coveredAt == 0)
+			tuplestore_puttuple(tupstore, row->tuple);
+	}
+}
+
+/*
+ * Hand off every view's uncovered rows, tagged with our xid.
+ */
+static void
+HandOff(void)
+{
+	TransactionId xid = GetTopTransactionIdIfAny();
+	ListCell   *lc;
+
+	if (!TransactionIdIsValid(xid))
+		return;					/* nothing was inserted */
+
+	foreach(lc, captured)
+	{
+		CapturedView *cv = lfirst(lc);
+		List	   *tuples = NIL;
+		ListCell   *rlc;
+
+		foreach(rlc, cv->rows)
+		{
+			CapturedRow *row = lfirst(rlc);
+
+			if (row->coveredAt == 0)
+				tuples = lappend(tuples, row->tuple);
+		}
+		if (cv->failedAt != 0)
+			SpeedLose(cv->viewid, xid);
+		else if (tuples != NIL)
+			SpeedHandOff(cv->viewid, xid, tuples);
+		list_free(tuples);
+	}
+}
+
+static void
+CaptureXactCallback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (captured != NIL)
+			{
+				HandOff();
+				SharedWantDatabase(MyDatabaseId);
+			}
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* CaptureContext goes with TopTransactionContext */
+			captured = NIL;
+			CaptureContext = NULL;
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	ListCell   *lc;
+
+	if (captured == NIL)
+		return;
+
+	foreach(lc, captured)
+	{
+		CapturedView *cv = lfirst(lc);
+		ListCell   *rlc;
+
+		foreach(rlc, cv->rows)
+		{
+			CapturedRow *row = lfirst(rlc);
+
+			if (event == SUBXACT_EVENT_COMMIT_SUB)
+			{
+				if (row->level >= level)
+					row->level = level - 1;
+				if (row->coveredAt >= level)
+					row->coveredAt = level - 1;
+			}
+			else if (event == SUBXACT_EVENT_ABORT_SUB)
+			{
+				if (row->level >= level)
+					cv->rows = foreach_delete_current(cv->rows, rlc);
+				else if (row->coveredAt >= level)
+					row->coveredAt = 0;
+			}
+		}
+
+		/* A failed capture matters only if its rows survive */
+		if (event == SUBXACT_EVENT_COMMIT_SUB && cv->failedAt >= level)
+			cv->failedAt = level - 1;
+		else if (event == SUBXACT_EVENT_ABORT_SUB && cv->failedAt >= level)
+			cv->failedAt = 0;
+	}
+}

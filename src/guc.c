@@ -1,0 +1,77 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *	  The extension's configuration parameters, all under "lambda.".
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "guc.h"
+
+/* Shared memory budget of the speed layer, in kB */
+int			lambda_speed_memory = 64 * 1024;
+
+/* Background workers that keep speed layers, one per database at a time */
+int			lambda_workers = 2;
+
+/* Lambda views the speed layer can hold, over all databases */
+int			lambda_max_views = 64;
+
+/* Milliseconds a worker sleeps between rounds when idle */
+int			lambda_naptime = 100;
+
+/*
+ * Define the parameters.  Called from _PG_init while preloading.
+ */
+void
+GucInit(void)
+{
+	DefineCustomIntVariable("lambda.speed_memory",
+							"Shared memory the speed layer may use.",
+							"When a view's speed state would exceed it, inserts still succeed and the view answers through the exact slow path until a batch restores it.",
+							&lambda_speed_memory,
+							64 * 1024,
+							1024,
+							INT_MAX / 2,
+							PGC_POSTMASTER,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lambda.workers",
+							"Background workers that keep the speed layer, one per database.",
+							NULL,
+							&lambda_workers,
+							2,
+							1,
+							64,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lambda.max_views",
+							"Lambda views, over all databases, whose speed layer is kept in shared memory.",
+							"Views beyond it answer through the exact slow path.",
+							&lambda_max_views,
+							64,
+							1,
+							10000,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lambda.naptime",
+							"Time a speed layer worker sleeps between rounds.",
+							NULL,
+							&lambda_naptime,
+							100,
+							1,
+							60000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}

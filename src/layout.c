@@ -1,0 +1,349 @@
+/*-------------------------------------------------------------------------
+ *
+ * layout.c
+ *	  What a process needs to know to handle a view's partial states:
+ *	  their row type, which columns are group keys, how keys hash and
+ *	  compare, how states merge, and the capture query.
+ *
+ * Everything is derived from the view's partial-state view, the one
+ * definition both layers compute: the batch runs it over the master, the
+ * capture runs the same query over the rows a statement inserted.  The
+ * capture query is the partial view's stored query with the master replaced
+ * by the statement's transition table, deparsed by PostgreSQL; so renaming
+ * the master or its columns changes nothing.
+ *
+ * A partial state row is a heap tuple of the batch table's row type: the
+ * group keys, then one column per state.  Merging two rows of the same
+ * group adds counts and sums (with the type's + operator) and keeps the
+ * smaller or larger min and max (with the type's btree order and the
+ * column's collation).  Group keys are equal when the type's equality says
+ * so, as for GROUP BY, and NULL keys are equal to each other.
+ *
+ * Layouts are cached per process for the life of the view; a view's
+ * definition cannot change (ddl.c refuses to replace it).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "nodes/makefuncs.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/typcache.h"
+
+#include "catalog.h"
+#include "layout.h"
+
+static HTAB *layouts = NULL;
+static MemoryContext LayoutContext = NULL;
+
+static void LayoutBuild(LambdaLayout *layout);
+static char *CaptureSql(Query *query, Oid master);
+
+/*
+ * The layout of a view.  Needs a transaction; errors if viewid is not a
+ * lambda view.
+ */
+LambdaLayout *
+LayoutGet(Oid viewid)
+{
+	LambdaLayout *layout;
+	bool		found;
+
+	if (layouts == NULL)
+	{
+		HASHCTL		ctl;
+
+		LayoutContext = AllocSetContextCreate(TopMemoryContext, "lambda layouts",
+											  ALLOCSET_DEFAULT_SIZES);
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(LambdaLayout);
+		ctl.hcxt = LayoutContext;
+		layouts = hash_create("lambda layouts", 16, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	layout = hash_search(layouts, &viewid, HASH_ENTER, &found);
+	if (!found || !layout->valid)
+	{
+		layout->valid = false;
+		PG_TRY();
+		{
+			LayoutBuild(layout);
+		}
+		PG_CATCH();
+		{
+			hash_search(layouts, &viewid, HASH_REMOVE, NULL);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		layout->valid = true;
+	}
+	return layout;
+}
+
+/*
+ * Forget a view's layout, when the view is gone.
+ */
+void
+LayoutForget(Oid viewid)
+{
+	if (layouts != NULL)
+		hash_search(layouts, &viewid, HASH_REMOVE, NULL);
+}
+
+static void
+LayoutBuild(LambdaLayout *layout)
+{
+	LambdaViewEntry entry;
+	Relation	partial;
+	Query	   *query;
+	MemoryContext old;
+	ListCell   *lc;
+	int			natts;
+	int			i;
+
+	SPI_connect();
+	CatalogGetViewOrError(layout->viewid, &entry);
+	SPI_finish();
+
+	partial = relation_open(entry.partialView, AccessShareLock);
+	query = get_view_query(partial);
+
+	old = MemoryContextSwitchTo(LayoutContext);
+
+	layout->master = entry.master;
+	layout->batchTable = entry.batchTable;
+	layout->desc = CreateTupleDescCopy(RelationGetDescr(partial));
+	natts = layout->desc->natts;
+	layout->isState = palloc0(sizeof(bool) * natts);
+	layout->kinds = palloc0(sizeof(LambdaStateKind) * natts);
+	layout->hashFn = palloc0(sizeof(FmgrInfo) * natts);
+	layout->hasHash = palloc0(sizeof(bool) * natts);
+	layout->eqFn = palloc0(sizeof(FmgrInfo) * natts);
+	layout->mergeFn = palloc0(sizeof(FmgrInfo) * natts);
+	layout->nkeys = 0;
+
+	i = 0;
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Form_pg_attribute att;
+		TypeCacheEntry *tce;
+
+		if (tle->resjunk)
+			continue;
+		att = TupleDescAttr(layout->desc, i);
+
+		if (IsA(tle->expr, Aggref))
+		{
+			char	   *fname = get_func_name(((Aggref *) tle->expr)->aggfnoid);
+
+			layout->isState[i] = true;
+			if (strcmp(fname, "count") == 0)
+			{
+				layout->kinds[i] = LAMBDA_STATE_COUNT;
+				fmgr_info_cxt(F_INT8PL, &layout->mergeFn[i], LayoutContext);
+			}
+			else if (strcmp(fname, "sum") == 0)
+			{
+				Oid			oprid;
+
+				layout->kinds[i] = LAMBDA_STATE_SUM;
+				oprid = OpernameGetOprid(list_make2(makeString("pg_catalog"),
+													makeString("+")),
+										 att->atttypid, att->atttypid);
+				if (!OidIsValid(oprid))
+					elog(ERROR, "no + operator for type %s",
+						 format_type_be(att->atttypid));
+				fmgr_info_cxt(get_opcode(oprid), &layout->mergeFn[i], LayoutContext);
+			}
+			else
+			{
+				layout->kinds[i] = strcmp(fname, "min") == 0 ?
+					LAMBDA_STATE_MIN : LAMBDA_STATE_MAX;
+				tce = lookup_type_cache(att->atttypid, TYPECACHE_CMP_PROC_FINFO);
+				if (!OidIsValid(tce->cmp_proc))
+					elog(ERROR, "no btree order for type %s",
+						 format_type_be(att->atttypid));
+				fmgr_info_copy(&layout->mergeFn[i], &tce->cmp_proc_finfo, LayoutContext);
+			}
+		}
+		else
+		{
+			layout->nkeys++;
+			tce = lookup_type_cache(att->atttypid,
+									TYPECACHE_HASH_PROC_FINFO | TYPECACHE_EQ_OPR_FINFO);
+			if (!OidIsValid(tce->eq_opr))
+				elog(ERROR, "no equality operator for type %s",
+					 format_type_be(att->atttypid));
+			fmgr_info_copy(&layout->eqFn[i], &tce->eq_opr_finfo, LayoutContext);
+			if (OidIsValid(tce->hash_proc))
+			{
+				layout->hasHash[i] = true;
+				fmgr_info_copy(&layout->hashFn[i], &tce->hash_proc_finfo, LayoutContext);
+			}
+		}
+		i++;
+	}
+	if (i != natts)
+		elog(ERROR, "partial view of lambda view %u has %d columns, expected %d",
+			 layout->viewid, natts, i);
+
+	layout->captureSql = CaptureSql(query, entry.master);
+	layout->capturePlan = NULL;
+
+	MemoryContextSwitchTo(old);
+	relation_close(partial, AccessShareLock);
+}
+
+/*
+ * The partial view's query with its master replaced by the transition
+ * table LAMBDA_CAPTURE_TABLE, as SQL.
+ */
+static char *
+CaptureSql(Query *viewQuery, Oid master)
+{
+	Query	   *query = copyObject(viewQuery);
+	Relation	rel = relation_open(master, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *colnames = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		colnames = lappend(colnames,
+						   makeString(pstrdup(att->attisdropped ? "" : NameStr(att->attname))));
+	}
+	relation_close(rel, AccessShareLock);
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == master && rte->inFromCl)
+		{
+			/*
+			 * ruleutils cannot print a named tuplestore, but it prints a
+			 * reference to a CTE as the bare name, which parse analysis
+			 * then resolves to the transition table.
+			 */
+			rte->rtekind = RTE_CTE;
+			rte->relid = InvalidOid;
+			rte->relkind = 0;
+			rte->inh = false;
+			rte->ctename = pstrdup(LAMBDA_CAPTURE_TABLE);
+			rte->ctelevelsup = 0;
+			rte->alias = NULL;
+			rte->eref = makeAlias(LAMBDA_CAPTURE_TABLE, colnames);
+			rte->requiredPerms = 0;
+			rte->selectedCols = NULL;
+		}
+	}
+	return pg_get_querydef(query, false);
+}
+
+/*
+ * Hash of a partial state row's group keys.
+ */
+uint32
+LayoutHashKeys(LambdaLayout *layout, Datum *values, bool *isnull)
+{
+	uint32		hash = 0;
+	int			i;
+
+	for (i = 0; i < layout->desc->natts; i++)
+	{
+		uint32		h = 0x5bd1e995;
+
+		if (layout->isState[i])
+			continue;
+		if (!isnull[i] && layout->hasHash[i])
+			h = DatumGetUInt32(FunctionCall1Coll(&layout->hashFn[i],
+												 TupleDescAttr(layout->desc, i)->attcollation,
+												 values[i]));
+		hash = hash_combine(hash, h);
+	}
+	return hash;
+}
+
+/*
+ * Do two rows belong to the same group?
+ */
+bool
+LayoutKeysEqual(LambdaLayout *layout, Datum *a, bool *anull, Datum *b, bool *bnull)
+{
+	int			i;
+
+	for (i = 0; i < layout->desc->natts; i++)
+	{
+		if (layout->isState[i])
+			continue;
+		if (anull[i] != bnull[i])
+			return false;
+		if (anull[i])
+			continue;
+		if (!DatumGetBool(FunctionCall2Coll(&layout->eqFn[i],
+											TupleDescAttr(layout->desc, i)->attcollation,
+											a[i], b[i])))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Merge the states of row b into row a, in place.  Results are allocated in
+ * the current memory context.
+ */
+void
+LayoutMerge(LambdaLayout *layout, Datum *a, bool *anull, Datum *b, bool *bnull)
+{
+	int			i;
+
+	for (i = 0; i < layout->desc->natts; i++)
+	{
+		Oid			collation = TupleDescAttr(layout->desc, i)->attcollation;
+
+		if (!layout->isState[i] || bnull[i])
+			continue;
+		if (anull[i])
+		{
+			a[i] = b[i];
+			anull[i] = false;
+			continue;
+		}
+		switch (layout->kinds[i])
+		{
+			case LAMBDA_STATE_COUNT:
+			case LAMBDA_STATE_SUM:
+				a[i] = FunctionCall2Coll(&layout->mergeFn[i], collation, a[i], b[i]);
+				break;
+			case LAMBDA_STATE_MIN:
+				if (DatumGetInt32(FunctionCall2Coll(&layout->mergeFn[i], collation,
+													b[i], a[i])) < 0)
+					a[i] = b[i];
+				break;
+			case LAMBDA_STATE_MAX:
+				if (DatumGetInt32(FunctionCall2Coll(&layout->mergeFn[i], collation,
+													b[i], a[i])) > 0)
+					a[i] = b[i];
+				break;
+		}
+	}
+}

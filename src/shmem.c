@@ -1,0 +1,281 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *	  The extension's shared memory.
+ *
+ * At postmaster start the library reserves a fixed segment holding:
+ *
+ *	- the registry of views (lambda.max_views slots), each with the LWLock
+ *	  that guards its speed state;
+ *	- the database slots of the speed layer's workers (lambda.workers);
+ *	- the start of a dynamic shared memory area (DSA) in which speed states
+ *	  live, grown in DSM segments up to lambda.speed_memory.  The area is
+ *	  created in place, as PostgreSQL's own statistics do, so it is there
+ *	  for every backend and worker without anyone creating it.
+ *
+ * Locking: lambda_shared->lock guards slot allocation in the registry and
+ * the database slots (exclusive to change, shared to look up).  Each view
+ * slot's lock guards that view's state (see speed.c).  A process never
+ * waits for the registry lock while holding a view lock.
+ *
+ * A crash restart re-creates all of it empty; speed.c treats a view without
+ * state as not whole until a batch rebuilds it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "utils/memutils.h"
+
+#include "guc.h"
+#include "shmem.h"
+
+/* Bytes of the DSA that live in the fixed segment; the rest grows in DSM */
+#define LAMBDA_DSA_IN_PLACE		(256 * 1024)
+
+LambdaShared *lambda_shared = NULL;
+
+static dsa_area *lambda_dsa = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static Size SharedSize(void);
+static void lambda_shmem_request(void);
+static void lambda_shmem_startup(void);
+
+/*
+ * Install the hooks.  Called from _PG_init while preloading.
+ */
+void
+ShmemInit(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = lambda_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = lambda_shmem_startup;
+}
+
+static Size
+SharedSize(void)
+{
+	Size		size = MAXALIGN(sizeof(LambdaShared));
+
+	size = add_size(size, MAXALIGN(mul_size(lambda_max_views, sizeof(LambdaSharedView))));
+	size = add_size(size, MAXALIGN(mul_size(lambda_workers, sizeof(LambdaDatabaseSlot))));
+	size = add_size(size, LAMBDA_DSA_IN_PLACE);
+	return size;
+}
+
+static void
+lambda_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	RequestAddinShmemSpace(SharedSize());
+	RequestNamedLWLockTranche("lambda", 1);
+}
+
+static void
+lambda_shmem_startup(void)
+{
+	bool		found;
+	char	   *p;
+	int			i;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+
+	lambda_shared = ShmemInitStruct("lambda", SharedSize(), &found);
+	p = (char *) lambda_shared + MAXALIGN(sizeof(LambdaShared));
+	if (!found)
+	{
+		dsa_area   *dsa;
+
+		memset(lambda_shared, 0, sizeof(LambdaShared));
+		lambda_shared->lock = &(GetNamedLWLockTranche("lambda"))->lock;
+		lambda_shared->dsaTrancheId = LWLockNewTrancheId();
+		lambda_shared->viewTrancheId = LWLockNewTrancheId();
+		pg_atomic_init_u64(&lambda_shared->catalogGeneration, 1);
+
+		lambda_shared->nviews = lambda_max_views;
+		lambda_shared->views = (LambdaSharedView *) p;
+		for (i = 0; i < lambda_max_views; i++)
+		{
+			LambdaSharedView *view = &lambda_shared->views[i];
+
+			memset(view, 0, sizeof(LambdaSharedView));
+			LWLockInitialize(&view->lock, lambda_shared->viewTrancheId);
+			view->pending = InvalidDsaPointer;
+			view->generations = InvalidDsaPointer;
+		}
+		p += MAXALIGN(mul_size(lambda_max_views, sizeof(LambdaSharedView)));
+
+		lambda_shared->ndatabases = lambda_workers;
+		lambda_shared->databases = (LambdaDatabaseSlot *) p;
+		memset(p, 0, mul_size(lambda_workers, sizeof(LambdaDatabaseSlot)));
+		p += MAXALIGN(mul_size(lambda_workers, sizeof(LambdaDatabaseSlot)));
+
+		lambda_shared->rawDsaArea = p;
+		dsa = dsa_create_in_place(lambda_shared->rawDsaArea, LAMBDA_DSA_IN_PLACE,
+								  lambda_shared->dsaTrancheId, NULL);
+		dsa_set_size_limit(dsa, (size_t) lambda_speed_memory * 1024);
+		dsa_pin(dsa);
+		dsa_detach(dsa);
+	}
+
+	LWLockRelease(AddinShmemInitLock);
+
+	LWLockRegisterTranche(lambda_shared->dsaTrancheId, "lambda_dsa");
+	LWLockRegisterTranche(lambda_shared->viewTrancheId, "lambda_view");
+}
+
+/*
+ * The speed layer's DSA, attached in this process on first use.
+ */
+dsa_area *
+LambdaDsa(void)
+{
+	if (lambda_dsa == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		lambda_dsa = dsa_attach_in_place(lambda_shared->rawDsaArea, NULL);
+		dsa_pin_mapping(lambda_dsa);
+		MemoryContextSwitchTo(old);
+	}
+	return lambda_dsa;
+}
+
+/*
+ * The registry slot of a view, or NULL.  With create, a free slot is taken
+ * for it (NULL when the registry is full).
+ *
+ * A slot created for an existing view (after a restart, or once the
+ * registry had room again) starts out not trusting any transaction that may
+ * have inserted before it existed: their deltas may be lost, so they count
+ * as lost until a batch's snapshot sees them all (speed.c).  Only a view
+ * being created starts out clean: CREATE TRIGGER waited for every
+ * transaction that had inserted into its master.
+ */
+LambdaSharedView *
+SharedViewFind(Oid dbid, Oid viewid, bool create)
+{
+	return SharedViewFindExtended(dbid, viewid, create, false);
+}
+
+LambdaSharedView *
+SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
+{
+	LambdaSharedView *free = NULL;
+	int			i;
+
+	LWLockAcquire(lambda_shared->lock, create ? LW_EXCLUSIVE : LW_SHARED);
+	for (i = 0; i < lambda_shared->nviews; i++)
+	{
+		LambdaSharedView *view = &lambda_shared->views[i];
+
+		if (view->dbid == dbid && view->viewid == viewid)
+		{
+			LWLockRelease(lambda_shared->lock);
+			return view;
+		}
+		if (free == NULL && !OidIsValid(view->dbid))
+			free = view;
+	}
+	if (create && free != NULL)
+	{
+		free->dbid = dbid;
+		free->viewid = viewid;
+		free->pending = InvalidDsaPointer;
+		free->generations = InvalidDsaPointer;
+		free->lossyMaxXid = InvalidTransactionId;
+		if (!fresh)
+		{
+			FullTransactionId next = ReadNextFullTransactionId();
+
+			FullTransactionIdRetreat(&next);
+			free->lossyMaxXid = XidFromFullTransactionId(next);
+		}
+		free->lost = false;
+		free->overflowed = false;
+		free->pendingBytes = 0;
+		pg_atomic_fetch_add_u64(&lambda_shared->catalogGeneration, 1);
+	}
+	else
+		free = NULL;
+	LWLockRelease(lambda_shared->lock);
+	return free;
+}
+
+/*
+ * Free a view's slot.  The caller has freed its DSA data under the view
+ * lock, and the view no longer exists.
+ */
+void
+SharedViewForget(Oid dbid, Oid viewid)
+{
+	int			i;
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < lambda_shared->nviews; i++)
+	{
+		LambdaSharedView *view = &lambda_shared->views[i];
+
+		if (view->dbid == dbid && view->viewid == viewid)
+		{
+			view->dbid = InvalidOid;
+			view->viewid = InvalidOid;
+			pg_atomic_fetch_add_u64(&lambda_shared->catalogGeneration, 1);
+		}
+	}
+	LWLockRelease(lambda_shared->lock);
+}
+
+/*
+ * Ask the launcher for a worker in a database.  False when all
+ * lambda.workers slots serve other databases.
+ */
+bool
+SharedWantDatabase(Oid dbid)
+{
+	LambdaDatabaseSlot *free = NULL;
+	int			i;
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < lambda_shared->ndatabases; i++)
+	{
+		LambdaDatabaseSlot *db = &lambda_shared->databases[i];
+
+		if (db->dbid == dbid)
+		{
+			if (!db->wanted)
+			{
+				db->wanted = true;
+				if (lambda_shared->launcherLatch)
+					SetLatch(lambda_shared->launcherLatch);
+			}
+			LWLockRelease(lambda_shared->lock);
+			return true;
+		}
+		if (free == NULL && !OidIsValid(db->dbid))
+			free = db;
+	}
+	if (free != NULL)
+	{
+		free->dbid = dbid;
+		free->wanted = true;
+		free->workerPid = 0;
+		if (lambda_shared->launcherLatch)
+			SetLatch(lambda_shared->launcherLatch);
+	}
+	LWLockRelease(lambda_shared->lock);
+	return free != NULL;
+}

@@ -1,0 +1,67 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *	  The extension's shared memory: the registry of views whose speed layer
+ *	  is kept, and the dynamic shared memory area that holds their state.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAMBDA_SHMEM_H
+#define LAMBDA_SHMEM_H
+
+#include "postgres.h"
+
+#include "port/atomics.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "utils/dsa.h"
+
+/* Speed state of one view; see speed.c for what the fields mean */
+typedef struct LambdaSharedView
+{
+	Oid			dbid;			/* InvalidOid: the slot is free */
+	Oid			viewid;
+	LWLock		lock;			/* guards the fields below and their DSA data */
+	dsa_pointer pending;		/* unsettled deltas, LambdaDelta list */
+	dsa_pointer generations;	/* LambdaGeneration list, newest first */
+	TransactionId lossyMaxXid;	/* newest transaction whose delta was lost */
+	bool		lost;			/* a delta was lost since the newest generation */
+	bool		overflowed;		/* ... for want of memory */
+	int64		pendingBytes;	/* DSA bytes of pending deltas */
+} LambdaSharedView;
+
+/* A database whose speed layers a worker keeps */
+typedef struct LambdaDatabaseSlot
+{
+	Oid			dbid;			/* InvalidOid: free */
+	pid_t		workerPid;		/* 0 when no worker runs */
+	bool		wanted;			/* a worker should run for it */
+	Latch	   *workerLatch;
+} LambdaDatabaseSlot;
+
+typedef struct LambdaShared
+{
+	LWLock	   *lock;			/* guards the registry: slot allocation */
+	int			dsaTrancheId;
+	int			viewTrancheId;
+	pid_t		launcherPid;
+	Latch	   *launcherLatch;
+	pg_atomic_uint64 catalogGeneration; /* bumped when views come or go */
+	int			nviews;
+	int			ndatabases;
+	LambdaDatabaseSlot *databases;
+	LambdaSharedView *views;
+	char	   *rawDsaArea;
+} LambdaShared;
+
+extern LambdaShared *lambda_shared;
+
+extern void ShmemInit(void);
+extern dsa_area *LambdaDsa(void);
+extern LambdaSharedView *SharedViewFind(Oid dbid, Oid viewid, bool create);
+extern LambdaSharedView *SharedViewFindExtended(Oid dbid, Oid viewid,
+												 bool create, bool fresh);
+extern void SharedViewForget(Oid dbid, Oid viewid);
+extern bool SharedWantDatabase(Oid dbid);
+
+#endif							/* LAMBDA_SHMEM_H */

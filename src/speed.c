@@ -1,0 +1,819 @@
+/*-------------------------------------------------------------------------
+ *
+ * speed.c
+ *	  The speed layer's shared state: per view, the deltas that committed
+ *	  transactions handed off, and per batch generation the settled
+ *	  partial states of every transaction that batch does not cover.
+ *
+ * The correctness contract (exact, fresh, nothing lost, no double count)
+ * rests on these rules.
+ *
+ * Deltas.  A writing transaction folds the rows it inserts into partial
+ * states (capture.c) and, just before it commits or prepares, hands them off
+ * here, tagged with its top-level xid: a LambdaDelta on the view's pending
+ * list.  Until the xid commits the delta counts for nobody but, locally, its
+ * own transaction; if it aborts it is dropped.
+ *
+ * Generations.  Every batch run registers a generation with its snapshot S
+ * and its transaction id B.  A committed transaction X is covered by the
+ * generation iff S sees X: X < S.xmin, or X < S.xmax and X not in S.xip (the
+ * batch's own transaction is recorded as in progress: see batch.c).  The
+ * generation holds the partial states of every committed delta it does not
+ * cover, settled into a hash table of groups.
+ *
+ * Readers.  A reader resolves to the newest generation whose B its
+ * snapshot sees (or that its own transaction registered): exactly the batch
+ * table contents it reads.  Its speed part is that generation's settled
+ * states, plus pending deltas whose xid its snapshot sees and the
+ * generation does not cover, plus its own transaction's uncommitted rows.
+ *
+ * Settling.  A worker moves a pending delta into the generations that do
+ * not cover it once its xid committed and precedes the oldest xmin of any
+ * snapshot (the horizon VACUUM uses): settled states no longer say which
+ * transaction they came from, so every snapshot, present or future, must
+ * see the transactions in them.  Until then readers check each pending delta
+ * against their own snapshot.  A delta settled before a generation was
+ * registered is covered by it: the batch's snapshot, taken later, sees its
+ * transaction, and while that snapshot is held no younger xid can pass the
+ * horizon.
+ *
+ * Dropping.  A generation is dropped when its batch aborted, or when a newer
+ * published generation's B precedes the horizon, so that no snapshot can
+ * resolve to the old one any more.
+ *
+ * Losing.  Nothing here may make a commit fail.  When a delta cannot be
+ * stored (the memory budget, lambda.speed_memory, is spent), it is lost:
+ * every generation is marked incomplete and the lost xid remembered.  The
+ * loss happens before the transaction commits, so no reader that already
+ * decided to use a generation can see that transaction.  A generation
+ * registered by a batch whose snapshot sees every lost transaction is
+ * complete again.  Readers use the fast path only through a complete
+ * generation; otherwise the view answers through the exact slow path.
+ *
+ * Locking: each view's LWLock (in the registry, shmem.c) guards its
+ * pending list and generations.  Readers and hand-offs of other views never
+ * contend.  Hand-off and settling take it exclusively, readers shared.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/procarray.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "layout.h"
+#include "shmem.h"
+#include "speed.h"
+
+/* A transaction's partial states for one view, waiting to be settled */
+typedef struct LambdaDelta
+{
+	dsa_pointer next;
+	TransactionId xid;
+	uint32		ntuples;
+	Size		size;			/* bytes allocated, header included */
+	/* ntuples items follow, each a uint32 length and tuple bytes, aligned */
+} LambdaDelta;
+
+/* Settled partial states of the transactions one batch does not cover */
+typedef struct LambdaGeneration
+{
+	dsa_pointer next;			/* older generation */
+	TransactionId batchXid;		/* B */
+	bool		published;		/* B committed */
+	bool		allVisible;		/* B precedes the horizon: every snapshot sees it */
+	bool		complete;		/* no delta it needs was lost */
+	TransactionId xmin;			/* S */
+	TransactionId xmax;
+	int			xcnt;
+	dsa_pointer xip;
+	dsa_pointer buckets;		/* array of nbuckets dsa_pointers to entries */
+	uint32		nbuckets;
+	int64		nentries;
+	int64		bytes;
+} LambdaGeneration;
+
+/* One group of a generation */
+typedef struct LambdaEntry
+{
+	dsa_pointer next;
+	uint32		hash;
+	uint32		len;
+	/* tuple bytes follow, aligned */
+} LambdaEntry;
+
+#define DELTA_ITEMS(d)		((char *) (d) + MAXALIGN(sizeof(LambdaDelta)))
+#define ITEM_DATA(item)		((char *) (item) + MAXALIGN(sizeof(uint32)))
+#define ITEM_SIZE(len)		(MAXALIGN(sizeof(uint32)) + MAXALIGN(len))
+#define ENTRY_DATA(e)		((char *) (e) + MAXALIGN(sizeof(LambdaEntry)))
+
+#define INITIAL_BUCKETS		64
+
+static void MarkLost(LambdaSharedView *view, TransactionId xid);
+static bool Covered(dsa_area *dsa, LambdaGeneration *gen, TransactionId xid);
+static bool XidVisible(TransactionId xid, Snapshot snapshot);
+static LambdaGeneration *Resolve(dsa_area *dsa, LambdaSharedView *view,
+								 Snapshot snapshot);
+static void SettleInto(dsa_area *dsa, LambdaSharedView *view,
+					   LambdaGeneration *gen, LambdaLayout *layout,
+					   LambdaDelta *delta, MemoryContext tmp);
+static bool InsertTuple(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
+						HeapTuple tuple, MemoryContext tmp);
+static void GrowBuckets(dsa_area *dsa, LambdaGeneration *gen);
+static void FreeGeneration(dsa_area *dsa, dsa_pointer dp);
+static void FreeDelta(dsa_area *dsa, LambdaSharedView *view, dsa_pointer dp);
+
+/*
+ * Hand off a committing transaction's partial states for a view.  Called at
+ * PRE_COMMIT or PRE_PREPARE; never raises an error for want of memory:
+ * a delta that cannot be stored is lost, and the view degrades.
+ */
+void
+SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
+{
+	dsa_area   *dsa = LambdaDsa();
+	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, true);
+	Size		size = MAXALIGN(sizeof(LambdaDelta));
+	dsa_pointer dp;
+	LambdaDelta *delta;
+	char	   *item;
+	ListCell   *lc;
+
+	if (view == NULL)
+		return;					/* registry full: the view stays on the slow path */
+
+	foreach(lc, tuples)
+		size += ITEM_SIZE(((HeapTuple) lfirst(lc))->t_len);
+
+	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	dp = dsa_allocate_extended(dsa, size, DSA_ALLOC_NO_OOM);
+	if (!DsaPointerIsValid(dp))
+	{
+		view->overflowed = true;
+		MarkLost(view, xid);
+		LWLockRelease(&view->lock);
+		return;
+	}
+	delta = dsa_get_address(dsa, dp);
+	delta->xid = xid;
+	delta->ntuples = list_length(tuples);
+	delta->size = size;
+	item = DELTA_ITEMS(delta);
+	foreach(lc, tuples)
+	{
+		HeapTuple	tuple = lfirst(lc);
+
+		*(uint32 *) item = tuple->t_len;
+		memcpy(ITEM_DATA(item), tuple->t_data, tuple->t_len);
+		item += ITEM_SIZE(tuple->t_len);
+	}
+	delta->next = view->pending;
+	view->pending = dp;
+	view->pendingBytes += size;
+	LWLockRelease(&view->lock);
+}
+
+/*
+ * A committing transaction's rows for a view could not be captured: the
+ * same as a delta that could not be stored.
+ */
+void
+SpeedLose(Oid viewid, TransactionId xid)
+{
+	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, true);
+
+	if (view == NULL)
+		return;
+	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	MarkLost(view, xid);
+	LWLockRelease(&view->lock);
+}
+
+/*
+ * A delta could not be stored: no generation is complete any more, and a
+ * new one is complete only if its snapshot sees xid.  Caller holds the view
+ * lock exclusively.
+ */
+static void
+MarkLost(LambdaSharedView *view, TransactionId xid)
+{
+	dsa_area   *dsa = LambdaDsa();
+	dsa_pointer dp;
+
+	view->lost = true;
+	if (!TransactionIdIsValid(view->lossyMaxXid) ||
+		TransactionIdFollows(xid, view->lossyMaxXid))
+		view->lossyMaxXid = xid;
+	for (dp = view->generations; DsaPointerIsValid(dp);)
+	{
+		LambdaGeneration *gen = dsa_get_address(dsa, dp);
+
+		gen->complete = false;
+		dp = gen->next;
+	}
+}
+
+/*
+ * Register the generation of a batch run with snapshot snap in transaction
+ * batchXid.  The caller has recorded its own transaction as in progress in
+ * snap's xip (xip/xcnt as given).
+ */
+void
+SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
+				   TransactionId *xip, int xcnt, TransactionId batchXid,
+				   bool fresh)
+{
+	dsa_area   *dsa = LambdaDsa();
+	LambdaSharedView *view = SharedViewFindExtended(MyDatabaseId, viewid, true, fresh);
+	TransactionId own = GetTopTransactionIdIfAny();
+	int			i;
+	dsa_pointer dp;
+	dsa_pointer xipdp = InvalidDsaPointer;
+	dsa_pointer buckets;
+	LambdaGeneration *gen;
+
+	if (view == NULL)
+		return;
+
+	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	dp = dsa_allocate_extended(dsa, sizeof(LambdaGeneration), DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+	buckets = dsa_allocate_extended(dsa, sizeof(dsa_pointer) * INITIAL_BUCKETS,
+									DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+	if (xcnt > 0)
+		xipdp = dsa_allocate_extended(dsa, sizeof(TransactionId) * xcnt, DSA_ALLOC_NO_OOM);
+	if (!DsaPointerIsValid(dp) || !DsaPointerIsValid(buckets) ||
+		(xcnt > 0 && !DsaPointerIsValid(xipdp)))
+	{
+		if (DsaPointerIsValid(dp))
+			dsa_free(dsa, dp);
+		if (DsaPointerIsValid(buckets))
+			dsa_free(dsa, buckets);
+		if (DsaPointerIsValid(xipdp))
+			dsa_free(dsa, xipdp);
+		MarkLost(view, batchXid);
+		LWLockRelease(&view->lock);
+		return;
+	}
+
+	gen = dsa_get_address(dsa, dp);
+	gen->batchXid = batchXid;
+	gen->xmin = xmin;
+	gen->xmax = xmax;
+	gen->xcnt = xcnt;
+	gen->xip = xipdp;
+	if (xcnt > 0)
+		memcpy(dsa_get_address(dsa, xipdp), xip, sizeof(TransactionId) * xcnt);
+	gen->buckets = buckets;
+	gen->nbuckets = INITIAL_BUCKETS;
+	gen->bytes = sizeof(LambdaGeneration) + sizeof(dsa_pointer) * INITIAL_BUCKETS +
+		sizeof(TransactionId) * xcnt;
+
+	/*
+	 * Complete iff the snapshot sees every transaction whose delta may be
+	 * lost: none of them may be in progress in it.  Our own transaction's
+	 * rows are all either in this batch or captured since.
+	 */
+	gen->complete = true;
+	if (TransactionIdIsValid(view->lossyMaxXid))
+	{
+		if (!TransactionIdPrecedes(view->lossyMaxXid, xmax))
+			gen->complete = false;
+		for (i = 0; i < xcnt && gen->complete; i++)
+		{
+			if (!TransactionIdEquals(xip[i], own) &&
+				!TransactionIdFollows(xip[i], view->lossyMaxXid))
+				gen->complete = false;
+		}
+	}
+	if (gen->complete)
+	{
+		view->lost = false;
+		view->overflowed = false;
+	}
+
+	gen->next = view->generations;
+	view->generations = dp;
+	LWLockRelease(&view->lock);
+}
+
+/*
+ * Does the generation's batch cover committed transaction xid?
+ */
+static bool
+Covered(dsa_area *dsa, LambdaGeneration *gen, TransactionId xid)
+{
+	TransactionId *xip;
+	int			i;
+
+	if (TransactionIdPrecedes(xid, gen->xmin))
+		return true;
+	if (!TransactionIdPrecedes(xid, gen->xmax))
+		return false;
+	xip = dsa_get_address(dsa, gen->xip);
+	for (i = 0; i < gen->xcnt; i++)
+	{
+		if (TransactionIdEquals(xip[i], xid))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Does snapshot see transaction xid as committed?
+ */
+static bool
+XidVisible(TransactionId xid, Snapshot snapshot)
+{
+	return !XidInMVCCSnapshot(xid, snapshot) && TransactionIdDidCommit(xid);
+}
+
+/*
+ * The generation a reader with this snapshot resolves to: the one whose
+ * batch table contents it reads.  Caller holds the view lock.
+ */
+static LambdaGeneration *
+Resolve(dsa_area *dsa, LambdaSharedView *view, Snapshot snapshot)
+{
+	dsa_pointer dp;
+
+	for (dp = view->generations; DsaPointerIsValid(dp);)
+	{
+		LambdaGeneration *gen = dsa_get_address(dsa, dp);
+
+		if (gen->allVisible ||
+			TransactionIdIsCurrentTransactionId(gen->batchXid) ||
+			XidVisible(gen->batchXid, snapshot))
+			return gen;
+		dp = gen->next;
+	}
+	return NULL;
+}
+
+/*
+ * Can a reader with this snapshot use the fast path?  True when it resolves
+ * to a complete generation.
+ */
+bool
+SpeedUsable(Oid viewid, Snapshot snapshot)
+{
+	dsa_area   *dsa = LambdaDsa();
+	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
+	LambdaGeneration *gen;
+	bool		usable;
+
+	if (view == NULL)
+		return false;
+	LWLockAcquire(&view->lock, LW_SHARED);
+	gen = Resolve(dsa, view, snapshot);
+	usable = gen != NULL && gen->complete;
+	LWLockRelease(&view->lock);
+	return usable;
+}
+
+/*
+ * Put the speed part a reader with this snapshot sees into tupstore: the
+ * settled states of its generation and the pending deltas its snapshot
+ * sees that the generation does not cover.  Rows of one group may appear
+ * more than once; the serving view merges them.
+ */
+void
+SpeedRead(Oid viewid, Snapshot snapshot, Tuplestorestate *tupstore)
+{
+	dsa_area   *dsa = LambdaDsa();
+	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
+	LambdaGeneration *gen;
+	HeapTupleData tuple;
+	dsa_pointer dp;
+	uint32		i;
+
+	if (view == NULL)
+		return;
+
+	tuple.t_tableOid = InvalidOid;
+	ItemPointerSetInvalid(&tuple.t_self);
+
+	LWLockAcquire(&view->lock, LW_SHARED);
+	gen = Resolve(dsa, view, snapshot);
+	if (gen != NULL)
+	{
+		dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
+
+		for (i = 0; i < gen->nbuckets; i++)
+		{
+			for (dp = buckets[i]; DsaPointerIsValid(dp);)
+			{
+				LambdaEntry *entry = dsa_get_address(dsa, dp);
+
+				tuple.t_len = entry->len;
+				tuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
+				tuplestore_puttuple(tupstore, &tuple);
+				dp = entry->next;
+			}
+		}
+
+		for (dp = view->pending; DsaPointerIsValid(dp);)
+		{
+			LambdaDelta *delta = dsa_get_address(dsa, dp);
+
+			if (XidVisible(delta->xid, snapshot) && !Covered(dsa, gen, delta->xid))
+			{
+				char	   *item = DELTA_ITEMS(delta);
+
+				for (i = 0; i < delta->ntuples; i++)
+				{
+					tuple.t_len = *(uint32 *) item;
+					tuple.t_data = (HeapTupleHeader) ITEM_DATA(item);
+					tuplestore_puttuple(tupstore, &tuple);
+					item += ITEM_SIZE(tuple.t_len);
+				}
+			}
+			dp = delta->next;
+		}
+	}
+	LWLockRelease(&view->lock);
+}
+
+/*
+ * Settle what can be settled and drop what is no longer needed.  Run by a
+ * worker, in a transaction, for each view of its database.  horizon is the
+ * oldest xmin of any snapshot.
+ */
+void
+SpeedSettle(LambdaSharedView *view, LambdaLayout *layout, TransactionId horizon)
+{
+	dsa_area   *dsa = LambdaDsa();
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "lambda settle",
+											  ALLOCSET_DEFAULT_SIZES);
+	dsa_pointer *link;
+	dsa_pointer dp;
+	LambdaGeneration *newestPublished = NULL;
+
+	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+
+	/* Generations: publish committed batches, drop aborted ones */
+	for (link = &view->generations; DsaPointerIsValid(*link);)
+	{
+		LambdaGeneration *gen = dsa_get_address(dsa, *link);
+
+		if (!gen->published && !TransactionIdIsInProgress(gen->batchXid))
+		{
+			if (TransactionIdDidCommit(gen->batchXid))
+				gen->published = true;
+			else
+			{
+				dp = *link;
+				*link = gen->next;
+				FreeGeneration(dsa, dp);
+				continue;
+			}
+		}
+		if (gen->published && !gen->allVisible &&
+			TransactionIdPrecedes(gen->batchXid, horizon))
+			gen->allVisible = true;
+		link = &gen->next;
+	}
+
+	/* Older generations than an all-visible one are never resolved to */
+	for (link = &view->generations; DsaPointerIsValid(*link);)
+	{
+		LambdaGeneration *gen = dsa_get_address(dsa, *link);
+
+		if (newestPublished != NULL)
+		{
+			dp = *link;
+			*link = gen->next;
+			FreeGeneration(dsa, dp);
+			continue;
+		}
+		if (gen->allVisible)
+			newestPublished = gen;
+		link = &gen->next;
+	}
+
+	/* Deltas: settle committed ones all snapshots see, drop aborted ones */
+	for (link = &view->pending; DsaPointerIsValid(*link);)
+	{
+		LambdaDelta *delta = dsa_get_address(dsa, *link);
+
+		if (!TransactionIdPrecedes(delta->xid, horizon) ||
+			TransactionIdIsInProgress(delta->xid))
+		{
+			link = &delta->next;
+			continue;
+		}
+		if (TransactionIdDidCommit(delta->xid))
+		{
+			for (dp = view->generations; DsaPointerIsValid(dp);)
+			{
+				LambdaGeneration *gen = dsa_get_address(dsa, dp);
+
+				if (!Covered(dsa, gen, delta->xid))
+					SettleInto(dsa, view, gen, layout, delta, tmp);
+				dp = gen->next;
+			}
+		}
+		dp = *link;
+		*link = delta->next;
+		FreeDelta(dsa, view, dp);
+	}
+
+	LWLockRelease(&view->lock);
+	MemoryContextDelete(tmp);
+}
+
+/*
+ * Merge a delta's rows into a generation.  Caller holds the view lock
+ * exclusively.
+ */
+static void
+SettleInto(dsa_area *dsa, LambdaSharedView *view, LambdaGeneration *gen,
+		   LambdaLayout *layout, LambdaDelta *delta, MemoryContext tmp)
+{
+	char	   *item = DELTA_ITEMS(delta);
+	HeapTupleData tuple;
+	uint32		i;
+
+	tuple.t_tableOid = InvalidOid;
+	ItemPointerSetInvalid(&tuple.t_self);
+	for (i = 0; i < delta->ntuples; i++)
+	{
+		tuple.t_len = *(uint32 *) item;
+		tuple.t_data = (HeapTupleHeader) ITEM_DATA(item);
+		if (!InsertTuple(dsa, gen, layout, &tuple, tmp))
+		{
+			view->overflowed = true;
+			MarkLost(view, delta->xid);
+			return;
+		}
+		item += ITEM_SIZE(tuple.t_len);
+	}
+}
+
+/*
+ * Merge one partial state row into a generation's groups.  False when out
+ * of memory.
+ */
+static bool
+InsertTuple(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
+			HeapTuple tuple, MemoryContext tmp)
+{
+	int			natts = layout->desc->natts;
+	MemoryContext old = MemoryContextSwitchTo(tmp);
+	Datum	   *values = palloc(sizeof(Datum) * natts);
+	bool	   *isnull = palloc(sizeof(bool) * natts);
+	Datum	   *evalues = palloc(sizeof(Datum) * natts);
+	bool	   *eisnull = palloc(sizeof(bool) * natts);
+	dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
+	dsa_pointer *link;
+	uint32		hash;
+	HeapTuple	merged = tuple;
+	dsa_pointer newdp;
+	LambdaEntry *newentry;
+	bool		found = false;
+
+	heap_deform_tuple(tuple, layout->desc, values, isnull);
+	hash = LayoutHashKeys(layout, values, isnull);
+
+	for (link = &buckets[hash % gen->nbuckets]; DsaPointerIsValid(*link);)
+	{
+		LambdaEntry *entry = dsa_get_address(dsa, *link);
+
+		if (entry->hash == hash)
+		{
+			HeapTupleData etuple;
+
+			etuple.t_len = entry->len;
+			etuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
+			heap_deform_tuple(&etuple, layout->desc, evalues, eisnull);
+			if (LayoutKeysEqual(layout, evalues, eisnull, values, isnull))
+			{
+				LayoutMerge(layout, evalues, eisnull, values, isnull);
+				merged = heap_form_tuple(layout->desc, evalues, eisnull);
+				found = true;
+				break;
+			}
+		}
+		link = &entry->next;
+	}
+
+	newdp = dsa_allocate_extended(dsa, MAXALIGN(sizeof(LambdaEntry)) + merged->t_len,
+								  DSA_ALLOC_NO_OOM);
+	if (!DsaPointerIsValid(newdp))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(tmp);
+		return false;
+	}
+	newentry = dsa_get_address(dsa, newdp);
+	newentry->hash = hash;
+	newentry->len = merged->t_len;
+	memcpy(ENTRY_DATA(newentry), merged->t_data, merged->t_len);
+	gen->bytes += MAXALIGN(sizeof(LambdaEntry)) + merged->t_len;
+
+	if (found)
+	{
+		LambdaEntry *old_entry = dsa_get_address(dsa, *link);
+		dsa_pointer olddp = *link;
+
+		newentry->next = old_entry->next;
+		*link = newdp;
+		gen->bytes -= MAXALIGN(sizeof(LambdaEntry)) + old_entry->len;
+		dsa_free(dsa, olddp);
+	}
+	else
+	{
+		newentry->next = buckets[hash % gen->nbuckets];
+		buckets[hash % gen->nbuckets] = newdp;
+		gen->nentries++;
+		if (gen->nentries > (int64) gen->nbuckets * 2)
+			GrowBuckets(dsa, gen);
+	}
+
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(tmp);
+	return true;
+}
+
+/*
+ * Double a generation's bucket array, if memory allows; a full table only
+ * gets slower.
+ */
+static void
+GrowBuckets(dsa_area *dsa, LambdaGeneration *gen)
+{
+	uint32		nbuckets = gen->nbuckets * 2;
+	dsa_pointer newdp = dsa_allocate_extended(dsa, sizeof(dsa_pointer) * nbuckets,
+											  DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+	dsa_pointer *oldb;
+	dsa_pointer *newb;
+	uint32		i;
+
+	if (!DsaPointerIsValid(newdp))
+		return;
+	oldb = dsa_get_address(dsa, gen->buckets);
+	newb = dsa_get_address(dsa, newdp);
+	for (i = 0; i < gen->nbuckets; i++)
+	{
+		dsa_pointer dp = oldb[i];
+
+		while (DsaPointerIsValid(dp))
+		{
+			LambdaEntry *entry = dsa_get_address(dsa, dp);
+			dsa_pointer next = entry->next;
+
+			entry->next = newb[entry->hash % nbuckets];
+			newb[entry->hash % nbuckets] = dp;
+			dp = next;
+		}
+	}
+	dsa_free(dsa, gen->buckets);
+	gen->bytes += sizeof(dsa_pointer) * (nbuckets - gen->nbuckets);
+	gen->buckets = newdp;
+	gen->nbuckets = nbuckets;
+}
+
+static void
+FreeGeneration(dsa_area *dsa, dsa_pointer gdp)
+{
+	LambdaGeneration *gen = dsa_get_address(dsa, gdp);
+	dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
+	uint32		i;
+
+	for (i = 0; i < gen->nbuckets; i++)
+	{
+		dsa_pointer dp = buckets[i];
+
+		while (DsaPointerIsValid(dp))
+		{
+			LambdaEntry *entry = dsa_get_address(dsa, dp);
+			dsa_pointer next = entry->next;
+
+			dsa_free(dsa, dp);
+			dp = next;
+		}
+	}
+	dsa_free(dsa, gen->buckets);
+	if (DsaPointerIsValid(gen->xip))
+		dsa_free(dsa, gen->xip);
+	dsa_free(dsa, gdp);
+}
+
+static void
+FreeDelta(dsa_area *dsa, LambdaSharedView *view, dsa_pointer dp)
+{
+	LambdaDelta *delta = dsa_get_address(dsa, dp);
+
+	view->pendingBytes -= delta->size;
+	dsa_free(dsa, dp);
+}
+
+/*
+ * Does a view need a batch to get its fast path back?  When its newest
+ * generation is missing or incomplete, no batch is running, and every
+ * transaction whose delta may be lost has finished (a batch started earlier
+ * would be incomplete again).
+ */
+bool
+SpeedNeedsBatch(LambdaSharedView *view)
+{
+	dsa_area   *dsa = LambdaDsa();
+	LambdaGeneration *gen = NULL;
+	TransactionId lossy;
+	bool		needs = true;
+
+	LWLockAcquire(&view->lock, LW_SHARED);
+	if (DsaPointerIsValid(view->generations))
+		gen = dsa_get_address(dsa, view->generations);
+	if (gen != NULL && gen->complete)
+		needs = false;
+	else if (gen != NULL && !gen->published && TransactionIdIsInProgress(gen->batchXid))
+		needs = false;
+	lossy = view->lossyMaxXid;
+	LWLockRelease(&view->lock);
+
+	if (needs && TransactionIdIsValid(lossy) &&
+		!TransactionIdPrecedes(lossy, GetOldestActiveTransactionId()))
+		needs = false;
+	return needs;
+}
+
+/*
+ * Free all state of a view that no longer exists, and its slot.
+ */
+void
+SpeedForget(LambdaSharedView *view)
+{
+	dsa_area   *dsa = LambdaDsa();
+	Oid			dbid = view->dbid;
+	Oid			viewid = view->viewid;
+
+	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	while (DsaPointerIsValid(view->generations))
+	{
+		LambdaGeneration *gen = dsa_get_address(dsa, view->generations);
+		dsa_pointer dp = view->generations;
+
+		view->generations = gen->next;
+		FreeGeneration(dsa, dp);
+	}
+	while (DsaPointerIsValid(view->pending))
+	{
+		LambdaDelta *delta = dsa_get_address(dsa, view->pending);
+		dsa_pointer dp = view->pending;
+
+		view->pending = delta->next;
+		FreeDelta(dsa, view, dp);
+	}
+	LWLockRelease(&view->lock);
+	SharedViewForget(dbid, viewid);
+}
+
+/*
+ * What lambda.views shows of a view's speed layer, as of the newest
+ * generation.
+ */
+void
+SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, const char **state)
+{
+	dsa_area   *dsa;
+	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
+	LambdaGeneration *gen = NULL;
+
+	*groups = 0;
+	*bytes = 0;
+	if (view == NULL)
+	{
+		*state = "rebuilding";
+		return;
+	}
+	dsa = LambdaDsa();
+	LWLockAcquire(&view->lock, LW_SHARED);
+	if (DsaPointerIsValid(view->generations))
+		gen = dsa_get_address(dsa, view->generations);
+	*bytes = view->pendingBytes;
+	if (gen != NULL)
+	{
+		dsa_pointer dp;
+
+		*groups = gen->nentries;
+		for (dp = view->generations; DsaPointerIsValid(dp);)
+		{
+			LambdaGeneration *g = dsa_get_address(dsa, dp);
+
+			*bytes += g->bytes;
+			dp = g->next;
+		}
+	}
+	if (gen != NULL && gen->complete)
+		*state = "ready";
+	else if (view->overflowed)
+		*state = "overflow";
+	else
+		*state = "rebuilding";
+	LWLockRelease(&view->lock);
+}

@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * speed.h
+ *	  The speed layer's shared state.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAMBDA_SPEED_H
+#define LAMBDA_SPEED_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "utils/snapshot.h"
+#include "utils/tuplestore.h"
+
+#include "layout.h"
+#include "shmem.h"
+
+extern void SpeedHandOff(Oid viewid, TransactionId xid, List *tuples);
+extern void SpeedLose(Oid viewid, TransactionId xid);
+extern void SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
+							   TransactionId *xip, int xcnt, TransactionId batchXid,
+							   bool fresh);
+extern bool SpeedUsable(Oid viewid, Snapshot snapshot);
+extern void SpeedRead(Oid viewid, Snapshot snapshot, Tuplestorestate *tupstore);
+extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
+						TransactionId horizon);
+extern bool SpeedNeedsBatch(LambdaSharedView *view);
+extern void SpeedForget(LambdaSharedView *view);
+extern void SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, const char **state);
+
+#endif							/* LAMBDA_SPEED_H */

@@ -1,0 +1,464 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The speed layer's background workers.
+ *
+ * A launcher, registered at postmaster start, starts one worker per
+ * database that has lambda views (at most lambda.workers at a time).  After
+ * a restart it probes every database once, so speed layers come back
+ * without anyone connecting; later, any backend that hands off a delta asks
+ * for a worker in its database (SharedWantDatabase).
+ *
+ * A database worker, every lambda.naptime:
+ *
+ *	- settles committed deltas into the generations that do not cover them,
+ *	  drops aborted deltas, publishes generations whose batch committed and
+ *	  drops those no snapshot can resolve to any more (SpeedSettle);
+ *	- frees the state of views that were dropped;
+ *	- runs a batch for each view whose newest generation is missing or
+ *	  incomplete (after a restart, an overflow or a failed capture), once
+ *	  every transaction whose delta may be lost has finished, so that the
+ *	  new generation is complete and the fast path comes back by itself.
+ *
+ * A worker that dies is started again by the launcher; one killed hard
+ * makes the postmaster restart the cluster, after which the speed layers
+ * are rebuilt the same way.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/procarray.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "batch.h"
+#include "catalog.h"
+#include "guc.h"
+#include "lambda.h"
+#include "layout.h"
+#include "shmem.h"
+#include "speed.h"
+#include "worker.h"
+
+/* Seconds to wait before retrying a view's failed recovery batch */
+#define RETRY_SECONDS	10
+
+PGDLLEXPORT void lambda_launcher_main(Datum main_arg);
+PGDLLEXPORT void lambda_worker_main(Datum main_arg);
+
+static List *ProbeDatabases(void);
+static void StartWorkers(BackgroundWorkerHandle **handles);
+static void ExitUnlessInstalled(void);
+static List *ViewsOfDatabase(void);
+static void WorkerRound(void);
+static bool RecoveryBatch(Oid viewid);
+static void ForgetDroppedViews(List *views);
+
+/* Views whose recovery batch failed, and when to try again */
+typedef struct RetryEntry
+{
+	Oid			viewid;
+	TimestampTz notBefore;
+} RetryEntry;
+
+static List *retries = NIL;
+
+/*
+ * Register the launcher.  Called from _PG_init while preloading.
+ */
+void
+WorkerInit(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 5;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "lambda");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "lambda_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "lambda launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "lambda launcher");
+	RegisterBackgroundWorker(&worker);
+}
+
+/*
+ * The launcher's main loop.
+ */
+void
+lambda_launcher_main(Datum main_arg)
+{
+	BackgroundWorkerHandle **handles;
+	List	   *unprobed;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	lambda_shared->launcherPid = MyProcPid;
+	lambda_shared->launcherLatch = MyLatch;
+	LWLockRelease(lambda_shared->lock);
+
+	handles = MemoryContextAllocZero(TopMemoryContext,
+									 sizeof(BackgroundWorkerHandle *) * lambda_shared->ndatabases);
+	unprobed = ProbeDatabases();
+
+	for (;;)
+	{
+		/* Probe the databases not probed yet, as slots allow */
+		while (unprobed != NIL)
+		{
+			Oid			dbid = linitial_oid(unprobed);
+
+			if (!SharedWantDatabase(dbid))
+				break;
+			unprobed = list_delete_first(unprobed);
+		}
+
+		StartWorkers(handles);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+}
+
+/*
+ * The databases a worker could serve: those that accept connections.
+ */
+static List *
+ProbeDatabases(void)
+{
+	List	   *dbs = NIL;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	MemoryContext old;
+
+	StartTransactionCommand();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tuple);
+
+		if (db->datallowconn && !db->datistemplate)
+			dbs = lappend_oid(dbs, db->oid);
+	}
+	MemoryContextSwitchTo(old);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return dbs;
+}
+
+/*
+ * Start a worker for every database slot that wants one and has none.
+ */
+static void
+StartWorkers(BackgroundWorkerHandle **handles)
+{
+	int			i;
+
+	for (i = 0; i < lambda_shared->ndatabases; i++)
+	{
+		LambdaDatabaseSlot *slot = &lambda_shared->databases[i];
+		BackgroundWorker worker;
+		pid_t		pid;
+		Oid			dbid;
+		bool		wanted;
+
+		LWLockAcquire(lambda_shared->lock, LW_SHARED);
+		dbid = slot->dbid;
+		wanted = slot->wanted;
+		LWLockRelease(lambda_shared->lock);
+
+		if (!OidIsValid(dbid) || !wanted)
+			continue;
+		if (handles[i] != NULL &&
+			GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
+			continue;
+
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		worker.bgw_restart_time = BGW_NEVER_RESTART;
+		snprintf(worker.bgw_library_name, BGW_MAXLEN, "lambda");
+		snprintf(worker.bgw_function_name, BGW_MAXLEN, "lambda_worker_main");
+		snprintf(worker.bgw_name, BGW_MAXLEN, "lambda worker for database %u", dbid);
+		snprintf(worker.bgw_type, BGW_MAXLEN, "lambda worker");
+		worker.bgw_main_arg = Int32GetDatum(i);
+		memcpy(worker.bgw_extra, &dbid, sizeof(Oid));
+		worker.bgw_notify_pid = MyProcPid;
+
+		if (!RegisterDynamicBackgroundWorker(&worker, &handles[i]))
+			handles[i] = NULL;	/* no free worker slot: try again later */
+	}
+}
+
+/*
+ * A database worker's main loop.
+ */
+void
+lambda_worker_main(Datum main_arg)
+{
+	int			slotno = DatumGetInt32(main_arg);
+	LambdaDatabaseSlot *slot = &lambda_shared->databases[slotno];
+	MemoryContext roundContext;
+	Oid			dbid;
+
+	memcpy(&dbid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	if (slot->dbid != dbid || (slot->workerPid != 0 && slot->workerPid != MyProcPid))
+	{
+		/* Another worker serves this database */
+		LWLockRelease(lambda_shared->lock);
+		proc_exit(0);
+	}
+	slot->workerPid = MyProcPid;
+	slot->workerLatch = MyLatch;
+	LWLockRelease(lambda_shared->lock);
+
+	roundContext = AllocSetContextCreate(TopMemoryContext, "lambda worker round",
+										 ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		MemoryContext old = MemoryContextSwitchTo(roundContext);
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		WorkerRound();
+
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(roundContext);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 lambda_naptime, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * Exit, freeing this database's slot, when the extension is not installed
+ * here.  Caller is in a transaction, before connecting to SPI.
+ */
+static void
+ExitUnlessInstalled(void)
+{
+	int			j;
+
+	if (OidIsValid(get_extension_oid(LAMBDA_EXTENSION_NAME, true)))
+		return;
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	for (j = 0; j < lambda_shared->ndatabases; j++)
+	{
+		LambdaDatabaseSlot *slot = &lambda_shared->databases[j];
+
+		if (slot->dbid == MyDatabaseId)
+		{
+			slot->dbid = InvalidOid;
+			slot->wanted = false;
+			slot->workerPid = 0;
+			slot->workerLatch = NULL;
+		}
+	}
+	if (lambda_shared->launcherLatch)
+		SetLatch(lambda_shared->launcherLatch);
+	LWLockRelease(lambda_shared->lock);
+	CommitTransactionCommand();
+	proc_exit(0);
+}
+
+/*
+ * The lambda views of this database.
+ */
+static List *
+ViewsOfDatabase(void)
+{
+	List	   *views = NIL;
+	uint64		i;
+	int			ret;
+
+	ret = SPI_execute("SELECT view FROM lambda.view", true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		views = lappend_oid(views,
+							DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc,
+														   1, &isnull)));
+	}
+	return views;
+}
+
+/*
+ * One round: settle every view, forget dropped ones, rebuild incomplete
+ * ones.
+ */
+static void
+WorkerRound(void)
+{
+	List	   *views;
+	List	   *rebuild = NIL;
+	ListCell   *lc;
+
+	StartTransactionCommand();
+	ExitUnlessInstalled();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	views = ViewsOfDatabase();
+	foreach(lc, views)
+	{
+		Oid			viewid = lfirst_oid(lc);
+		LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, true);
+		TransactionId horizon = GetOldestNonRemovableTransactionId(NULL);
+
+		if (view == NULL)
+			continue;			/* registry full */
+		SpeedSettle(view, LayoutGet(viewid), horizon);
+		if (SpeedNeedsBatch(view))
+			rebuild = lappend_oid(rebuild, viewid);
+	}
+	ForgetDroppedViews(views);
+
+	PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+
+	foreach(lc, rebuild)
+	{
+		Oid			viewid = lfirst_oid(lc);
+		TimestampTz now = GetCurrentTimestamp();
+		ListCell   *rlc;
+		bool		wait = false;
+
+		foreach(rlc, retries)
+		{
+			RetryEntry *retry = lfirst(rlc);
+
+			if (retry->viewid == viewid && retry->notBefore > now)
+				wait = true;
+		}
+		if (wait)
+			continue;
+		if (!RecoveryBatch(viewid))
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+			RetryEntry *retry = palloc(sizeof(RetryEntry));
+
+			retry->viewid = viewid;
+			retry->notBefore = TimestampTzPlusMilliseconds(now, RETRY_SECONDS * 1000);
+			retries = lappend(retries, retry);
+			MemoryContextSwitchTo(old);
+		}
+	}
+}
+
+/*
+ * Free the speed state of this database's views that no longer exist.
+ */
+static void
+ForgetDroppedViews(List *views)
+{
+	int			i;
+
+	for (i = 0; i < lambda_shared->nviews; i++)
+	{
+		LambdaSharedView *view = &lambda_shared->views[i];
+
+		if (view->dbid == MyDatabaseId && OidIsValid(view->viewid) &&
+			!list_member_oid(views, view->viewid))
+		{
+			LayoutForget(view->viewid);
+			SpeedForget(view);
+		}
+	}
+}
+
+/*
+ * Run a batch that restores a view's fast path.  Returns false when it
+ * failed (the error is logged).
+ */
+static bool
+RecoveryBatch(Oid viewid)
+{
+	MemoryContext old = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		LambdaViewEntry entry;
+
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (CatalogGetView(viewid, &entry))
+		{
+			int64		groups = RunBatch(&entry);
+
+			ereport(LOG,
+					(errmsg("lambda: rebuilt the speed layer of view \"%s\" with a batch of " INT64_FORMAT " groups",
+							get_rel_name(viewid), groups)));
+		}
+		PopActiveSnapshot();
+		SPI_finish();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+
+	MemoryContextSwitchTo(old);
+	return ok;
+}

@@ -1,0 +1,13 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.h
+ *	  The speed layer's background workers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAMBDA_WORKER_H
+#define LAMBDA_WORKER_H
+
+extern void WorkerInit(void);
+
+#endif							/* LAMBDA_WORKER_H */
