@@ -98,6 +98,20 @@ LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.capture() IS
 'trigger that folds the rows a statement inserted into a lambda view''s speed layer';
 
+CREATE FUNCTION lambda.capture_row()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'capture_row'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION lambda.capture_row() IS
+'trigger that captures rows a logical replication apply worker inserts, which fires no statement triggers';
+
+CREATE FUNCTION lambda.in_apply_worker()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'in_apply_worker'
+LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION lambda.in_apply_worker() IS
+'whether this process is a logical replication apply worker';
+
 CREATE FUNCTION lambda.speed(view regclass)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'speed'
@@ -175,10 +189,10 @@ RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'on_ddl_end'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.on_ddl_end() IS
-'follows the owner of lambda views and refuses to replace their definition';
+'follows the owner of lambda views, refuses to replace their definition, and gives new partitions of masters their capture triggers';
 
 CREATE EVENT TRIGGER lambda_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE TABLE', 'CREATE VIEW')
     EXECUTE FUNCTION lambda.on_ddl_end();
 
 CREATE FUNCTION lambda.on_sql_drop()

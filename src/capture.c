@@ -34,9 +34,12 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tupconvert.h"
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
 #include "replication/worker_internal.h"
@@ -54,6 +57,7 @@
 
 PG_FUNCTION_INFO_V1(capture);
 PG_FUNCTION_INFO_V1(capture_row);
+PG_FUNCTION_INFO_V1(in_apply_worker);
 
 /* One partial state row captured in this transaction */
 typedef struct CapturedRow
@@ -74,7 +78,9 @@ typedef struct CapturedView
 static MemoryContext CaptureContext = NULL;
 static List *captured = NIL;	/* CapturedView, in CaptureContext */
 
-static void CaptureRun(Oid viewid, TriggerData *trigdata, Tuplestorestate *rows);
+static void CaptureRun(Oid viewid, Oid rowtype, Tuplestorestate *rows);
+static Tuplestorestate *AsMasterRows(Relation partition, Oid master,
+									 Tuplestorestate *rows);
 static CapturedView *FindView(Oid viewid, bool create);
 static void CaptureXactCallback(XactEvent event, void *arg);
 static void CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
@@ -108,6 +114,9 @@ Datum
 capture(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Tuplestorestate *rows;
+	Oid			viewid;
+	Oid			master;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
@@ -118,9 +127,58 @@ capture(PG_FUNCTION_ARGS)
 				 errmsg("lambda.capture() must be fired AFTER INSERT FOR EACH STATEMENT with a transition table")));
 
 	/* Without the preload there is no speed layer, and no view uses it */
-	if (lambda_preloaded)
-		CaptureRun(TriggerView(trigdata), trigdata, trigdata->tg_newtable);
+	if (!lambda_preloaded)
+		return PointerGetDatum(NULL);
+
+	viewid = TriggerView(trigdata);
+	master = LayoutGet(viewid)->master;
+	rows = trigdata->tg_newtable;
+	if (RelationGetRelid(trigdata->tg_relation) != master)
+		rows = AsMasterRows(trigdata->tg_relation, master, rows);
+	CaptureRun(viewid, master, rows);
+	if (rows != trigdata->tg_newtable)
+		tuplestore_end(rows);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * The rows a statement aimed at a partition inserted, as rows of the
+ * master: the capture query is planned once, for the master's row type.
+ */
+static Tuplestorestate *
+AsMasterRows(Relation partition, Oid master, Tuplestorestate *rows)
+{
+	Relation	masterRel = table_open(master, AccessShareLock);
+	TupleConversionMap *map = convert_tuples_by_name(RelationGetDescr(partition),
+													 RelationGetDescr(masterRel));
+	Tuplestorestate *converted;
+	TupleTableSlot *slot;
+
+	table_close(masterRel, AccessShareLock);
+	if (map == NULL)
+		return rows;			/* same layout */
+
+	converted = tuplestore_begin_heap(false, false, work_mem);
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(partition), &TTSOpsMinimalTuple);
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		HeapTuple	tuple = ExecCopySlotHeapTuple(slot);
+
+		tuplestore_puttuple(converted, execute_attr_map_tuple(tuple, map));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return converted;
+}
+
+/*
+ * in_apply_worker() returns boolean: the row trigger's WHEN condition, so
+ * that ordinary inserts queue no row event at all.
+ */
+Datum
+in_apply_worker(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(IsLogicalWorker() && !am_tablesync_worker());
 }
 
 /*
@@ -133,7 +191,9 @@ capture_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Tuplestorestate *rows;
-	TupleTableSlot *slot;
+	HeapTuple	tuple;
+	Oid			viewid;
+	Oid			master;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
@@ -145,22 +205,41 @@ capture_row(PG_FUNCTION_ARGS)
 	if (!lambda_preloaded || !IsLogicalWorker() || am_tablesync_worker())
 		return PointerGetDatum(NULL);
 
+	/*
+	 * The row trigger is cloned onto partitions, whose columns may be laid
+	 * out differently: hand the capture query the row as a row of the
+	 * master, like the statement trigger's transition table.
+	 */
+	viewid = TriggerView(trigdata);
+	master = LayoutGet(viewid)->master;
+	tuple = trigdata->tg_trigtuple;
+	if (RelationGetRelid(trigdata->tg_relation) != master)
+	{
+		Relation	masterRel = table_open(master, AccessShareLock);
+		TupleConversionMap *map = convert_tuples_by_name(RelationGetDescr(trigdata->tg_relation),
+														 RelationGetDescr(masterRel));
+
+		if (map != NULL)
+			tuple = execute_attr_map_tuple(tuple, map);
+		table_close(masterRel, AccessShareLock);
+	}
+
 	rows = tuplestore_begin_heap(false, false, work_mem);
-	slot = trigdata->tg_trigslot;
-	tuplestore_puttupleslot(rows, slot);
-	CaptureRun(TriggerView(trigdata), trigdata, rows);
+	tuplestore_puttuple(rows, tuple);
+	CaptureRun(viewid, master, rows);
 	tuplestore_end(rows);
 	return PointerGetDatum(NULL);
 }
 
 /*
- * Run a view's capture query over rows and keep the result.  An error here
+ * Run a view's capture query over rows (of relation rowtype's row type: the
+ * master, or a partition the statement was aimed at) and keep the result.  An error here
  * must not make the insert fail: the capture runs in a subtransaction, and
  * when it fails the view's speed layer loses this transaction's rows (the
  * view answers through the slow path until a batch covers them).
  */
 static void
-CaptureRun(Oid viewid, TriggerData *trigdata, Tuplestorestate *rows)
+CaptureRun(Oid viewid, Oid rowtype, Tuplestorestate *rows)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -182,7 +261,7 @@ CaptureRun(Oid viewid, TriggerData *trigdata, Tuplestorestate *rows)
 
 		SPI_connect();
 		enr->md.name = LAMBDA_CAPTURE_TABLE;
-		enr->md.reliddesc = RelationGetRelid(trigdata->tg_relation);
+		enr->md.reliddesc = rowtype;
 		enr->md.enrtype = ENR_NAMED_TUPLESTORE;
 		enr->md.enrtuples = tuplestore_tuple_count(rows);
 		enr->reldata = rows;

@@ -40,6 +40,9 @@ extern uint64 CatalogExec(const char *sql, int nargs, Oid *argtypes,
 extern char *RelationDisplayName(Oid relid);
 extern void CheckViewOwner(Oid viewid);
 extern bool CatalogIsMaster(Oid relid);
+
+/* views.c */
+extern void CaptureTriggerOn(Oid viewid, Oid relid);
 extern bool CatalogGetView(Oid viewid, LambdaViewEntry *entry);
 extern void CatalogGetViewOrError(Oid viewid, LambdaViewEntry *entry);
 

@@ -12,7 +12,8 @@
  *	  lambda view changes owner, hands its batch table, its partial view and
  *	  its cron job to the new owner, so its batches keep running; refuses
  *	  CREATE OR REPLACE VIEW of a lambda view, whose definition must stay
- *	  the one both layers compute.
+ *	  the one both layers compute; gives a partition created or attached
+ *	  under a master the capture triggers of the master's views.
  *	- on_sql_drop (sql_drop): forgets dropped views and masters, removes
  *	  the cron jobs of dropped views, and forgets all schedules when pg_cron
  *	  itself goes.
@@ -48,6 +49,7 @@ static EventTriggerData *CheckEventTrigger(FunctionCallInfo fcinfo, const char *
 static bool DropsLambda(Node *parsetree);
 static void RemoveJobs(const char *sql);
 static void SyncOwner(Oid viewid);
+static void CapturePartitions(void);
 
 static EventTriggerData *
 CheckEventTrigger(FunctionCallInfo fcinfo, const char *name)
@@ -100,7 +102,7 @@ RemoveJobs(const char *sql)
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute(sql, true, 0);
+	ret = SPI_execute(sql, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	jobs = SPI_tuptable;
@@ -181,7 +183,7 @@ on_ddl_end(PG_FUNCTION_ARGS)
 					  "FROM pg_event_trigger_ddl_commands() c "
 					  "JOIN lambda.view v ON c.classid = 'pg_class'::regclass "
 					  "AND c.objid = v.view",
-					  true, 0);
+					  false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	views = SPI_tuptable;
@@ -202,9 +204,47 @@ on_ddl_end(PG_FUNCTION_ARGS)
 		SyncOwner(viewid);
 	}
 
+	CapturePartitions();
+
 	CatalogRestoreUser(&save);
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * Partitions created or attached under a master capture for its views:
+ * statements aimed at them directly fire their own statement triggers only.
+ * Caller is connected to SPI and acts as the catalog owner.
+ */
+static void
+CapturePartitions(void)
+{
+	SPITupleTable *pairs;
+	uint64		npairs;
+	uint64		i;
+	int			ret;
+
+	/* ATTACH PARTITION names the parent: look at the whole tree below */
+	ret = SPI_execute("SELECT DISTINCT v.view, p.relid "
+					  "FROM pg_event_trigger_ddl_commands() c "
+					  "CROSS JOIN LATERAL pg_partition_tree(c.objid) p "
+					  "JOIN pg_class r ON r.oid = p.relid "
+					  "CROSS JOIN LATERAL pg_partition_ancestors(p.relid) a "
+					  "JOIN lambda.view v ON v.master = a.relid "
+					  "WHERE c.classid = 'pg_class'::regclass AND r.relispartition "
+					  "AND p.relid <> v.master",
+					  false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	pairs = SPI_tuptable;
+	npairs = SPI_processed;
+	for (i = 0; i < npairs; i++)
+	{
+		bool		isnull;
+
+		CaptureTriggerOn(DatumGetObjectId(SPI_getbinval(pairs->vals[i], pairs->tupdesc, 1, &isnull)),
+						 DatumGetObjectId(SPI_getbinval(pairs->vals[i], pairs->tupdesc, 2, &isnull)));
+	}
 }
 
 /*

@@ -195,7 +195,7 @@ static void
 CreateCaptureTriggers(Oid viewid, Oid master)
 {
 	List	   *rels = find_all_inheritors(master, NoLock, NULL);
-	char	   *name = psprintf("lambda_capture_%u", viewid);
+	char	   *rowName = psprintf("lambda_capture_row_%u", viewid);
 	ListCell   *lc;
 	CatalogSavedUser save;
 
@@ -203,23 +203,56 @@ CreateCaptureTriggers(Oid viewid, Oid master)
 	foreach(lc, rels)
 	{
 		Oid			relid = lfirst_oid(lc);
+
+		if (relid == master || get_rel_relispartition(relid))
+			CaptureTriggerOn(viewid, relid);
+	}
+
+	/*
+	 * The logical replication apply worker fires row triggers only; this
+	 * one captures for it, and is cloned onto every partition.
+	 */
+	SpiExec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s "
+					 "FOR EACH ROW WHEN (lambda.in_apply_worker()) "
+					 "EXECUTE FUNCTION lambda.capture_row('%u')",
+					 rowName, QualifiedRelationName(master), viewid));
+	SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
+					 QualifiedRelationName(master), rowName));
+	{
 		ObjectAddress trigger;
 		ObjectAddress whole;
 
-		if (relid != master && !get_rel_relispartition(relid))
-			continue;
-		SpiExec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s "
-						 "REFERENCING NEW TABLE AS lambda_new_rows "
-						 "FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture('%u')",
-						 name, QualifiedRelationName(relid), viewid));
-		SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
-						 QualifiedRelationName(relid), name));
-
-		ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, name, false));
+		ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(master, rowName, false));
 		ObjectAddressSet(whole, RelationRelationId, viewid);
 		recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
 	}
 	CatalogRestoreUser(&save);
+}
+
+/*
+ * Give relid (the master or one of its partitions) the statement trigger
+ * that captures for viewid, unless it has it.  Caller acts as the catalog
+ * owner.
+ */
+void
+CaptureTriggerOn(Oid viewid, Oid relid)
+{
+	char	   *name = psprintf("lambda_capture_%u", viewid);
+	ObjectAddress trigger;
+	ObjectAddress whole;
+
+	if (OidIsValid(get_trigger_oid(relid, name, true)))
+		return;
+	SpiExec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s "
+					 "REFERENCING NEW TABLE AS lambda_new_rows "
+					 "FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture('%u')",
+					 name, QualifiedRelationName(relid), viewid));
+	SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
+					 QualifiedRelationName(relid), name));
+
+	ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, name, false));
+	ObjectAddressSet(whole, RelationRelationId, viewid);
+	recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
 }
 
 /*
