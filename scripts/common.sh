@@ -92,3 +92,45 @@ build_and_install() {
     echo "=== install ==="
     as_root make -C "$src" install PG_CONFIG="$PG_CONFIG" || return 1
 }
+
+# The servers listen only on a unix socket in their scratch dir, so the port
+# number just names the socket; still pick one nothing listens on over TCP.
+free_port() {
+    local port
+    for _ in $(seq 50); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "common: no free port found" >&2
+    return 1
+}
+
+# Create and start a throwaway cluster in DIR/data with pg_cron and lambda
+# preloaded and pg_cron serving database DB (created); sets PORT.  Extra
+# postgresql.conf lines can be passed in CLUSTER_CONF.
+start_cluster() {
+    local dir=$1 db=$2
+    PORT=$(free_port) || return 1
+    as_test_user initdb -D "$dir/data" -U postgres --auth=trust --no-sync \
+        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
+    as_test_user tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF
+# throwaway lambda cluster
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = $PORT
+shared_preload_libraries = 'pg_cron,lambda'
+cron.database_name = '$db'
+cron.use_background_workers = on
+max_worker_processes = 32
+max_prepared_transactions = 10
+${CLUSTER_CONF:-}
+CONF
+    if ! as_test_user pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null; then
+        cat "$dir/server.log"
+        return 1
+    fi
+    as_test_user createdb -h "$dir" -p "$PORT" -U postgres "$db"
+}

@@ -35,43 +35,9 @@ copy_source_tree "$DEMO/src"
 cd "$DEMO"   # the server user can't necessarily read the caller's cwd
 build_and_install "$DEMO/src"
 
-# The server listens only on a unix socket inside $DEMO, so the port number
-# just names the socket; still pick one nothing listens on over TCP.
-free_port() {
-    local port
-    for _ in $(seq 50); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "demo: no free port found" >&2
-    return 1
-}
-PORT=$(free_port)
-
 say "creating a throwaway cluster in $DEMO/data (server runs as $(run_user))"
-as_test_user initdb -D "$DEMO/data" -U postgres --auth=trust --no-sync \
-    >"$DEMO/initdb.log" 2>&1 || { cat "$DEMO/initdb.log"; exit 1; }
-cat >>"$DEMO/data/postgresql.conf" <<CONF
-# lambda demo
-listen_addresses = ''
-unix_socket_directories = '$DEMO'
-port = $PORT
-shared_preload_libraries = 'pg_cron,lambda'
-cron.database_name = 'demo'
-cron.use_background_workers = on
-max_worker_processes = 32
-max_prepared_transactions = 10
-CONF
-
-say "starting the server (socket $DEMO/.s.PGSQL.$PORT)"
-if ! as_test_user pg_ctl -D "$DEMO/data" -l "$DEMO/server.log" -w start >/dev/null; then
-    cat "$DEMO/server.log"
-    exit 1
-fi
-as_test_user createdb -h "$DEMO" -p "$PORT" -U postgres demo
+start_cluster "$DEMO" demo
+say "server started (socket $DEMO/.s.PGSQL.$PORT)"
 
 # psql as the cluster's superuser over the socket; stop at the first error.
 sql() {
@@ -111,7 +77,8 @@ show_status() {
     sql <<'SQL'
 SELECT country, sum(orders) AS orders, round(sum(revenue),2) AS revenue
 FROM revenue_by_country GROUP BY country ORDER BY country;
-SELECT view, batch_version, last_batch_finished, batch_groups, speed_state
+SELECT view, batch_version, last_batch_finished, batch_groups, speed_groups, speed_state,
+       lambda.fast_path(view) AS fast_path
 FROM lambda.views;
 SQL
 }
