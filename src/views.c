@@ -43,6 +43,7 @@
 #include "utils/regproc.h"
 
 #include "batch.h"
+#include "layout.h"
 #include "catalog.h"
 #include "lambda.h"
 #include "schedule.h"
@@ -57,6 +58,8 @@ static Oid	CreateUserView(const char *name, LambdaViewDef *def);
 static void CreateInternalObjects(Oid viewid, LambdaViewDef *def);
 static void RecordInternal(Oid relid, Oid viewid);
 static void CreateCaptureTriggers(Oid viewid, Oid master);
+static void CreateViewTrigger(Oid viewid, Oid relid, const char *name,
+							  const char *definition);
 static void SetSchedule(Oid viewid, const char *schedule, int64 jobid);
 
 /*
@@ -212,21 +215,32 @@ CreateCaptureTriggers(Oid viewid, Oid master)
 	 * The logical replication apply worker fires row triggers only; this
 	 * one captures for it, and is cloned onto every partition.
 	 */
-	SpiExec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s "
-					 "FOR EACH ROW WHEN (lambda.in_apply_worker()) "
-					 "EXECUTE FUNCTION lambda.capture_row('%u')",
-					 rowName, QualifiedRelationName(master), viewid));
-	SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
-					 QualifiedRelationName(master), rowName));
-	{
-		ObjectAddress trigger;
-		ObjectAddress whole;
-
-		ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(master, rowName, false));
-		ObjectAddressSet(whole, RelationRelationId, viewid);
-		recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
-	}
+	CreateViewTrigger(viewid, master, rowName,
+					  psprintf("AFTER INSERT ON %s FOR EACH ROW "
+							   "WHEN (lambda.in_apply_worker()) "
+							   "EXECUTE FUNCTION lambda.capture_row('%u')",
+							   QualifiedRelationName(master), viewid));
 	CatalogRestoreUser(&save);
+}
+
+/*
+ * Create trigger name on relid, "CREATE TRIGGER name <definition>", firing
+ * also under session_replication_role = replica, as an internal part of the
+ * view.
+ */
+static void
+CreateViewTrigger(Oid viewid, Oid relid, const char *name, const char *definition)
+{
+	ObjectAddress trigger;
+	ObjectAddress whole;
+
+	SpiExec(psprintf("CREATE TRIGGER %s %s", name, definition));
+	SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
+					 QualifiedRelationName(relid), name));
+
+	ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, name, false));
+	ObjectAddressSet(whole, RelationRelationId, viewid);
+	recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
 }
 
 /*
@@ -238,21 +252,14 @@ void
 CaptureTriggerOn(Oid viewid, Oid relid)
 {
 	char	   *name = psprintf("lambda_capture_%u", viewid);
-	ObjectAddress trigger;
-	ObjectAddress whole;
 
 	if (OidIsValid(get_trigger_oid(relid, name, true)))
 		return;
-	SpiExec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s "
-					 "REFERENCING NEW TABLE AS lambda_new_rows "
-					 "FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture('%u')",
-					 name, QualifiedRelationName(relid), viewid));
-	SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
-					 QualifiedRelationName(relid), name));
-
-	ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, name, false));
-	ObjectAddressSet(whole, RelationRelationId, viewid);
-	recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
+	CreateViewTrigger(viewid, relid, name,
+					  psprintf("AFTER INSERT ON %s "
+							   "REFERENCING NEW TABLE AS " LAMBDA_CAPTURE_TABLE " "
+							   "FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture('%u')",
+							   QualifiedRelationName(relid), viewid));
 }
 
 /*
