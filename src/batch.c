@@ -49,6 +49,7 @@
 #include "catalog.h"
 #include "lambda.h"
 #include "master.h"
+#include "shmem.h"
 #include "speed.h"
 
 PG_FUNCTION_INFO_V1(run_batch);
@@ -105,6 +106,7 @@ RunBatch(LambdaViewEntry *entry)
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 	CaptureCover(entry->view);
 	RegisterCut(entry->view, snap, entry->batchVersion == 0);
+	SharedWantDatabase(MyDatabaseId);
 
 	/* 3: compute */
 	groups = ComputeUnderSnapshot(entry->partialView, snap);

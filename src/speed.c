@@ -229,7 +229,7 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 				   bool fresh)
 {
 	dsa_area   *dsa = LambdaDsa();
-	LambdaSharedView *view = SharedViewFindExtended(MyDatabaseId, viewid, true, fresh);
+	LambdaSharedView *view;
 	TransactionId own = GetTopTransactionIdIfAny();
 	int			i;
 	dsa_pointer dp;
@@ -237,6 +237,13 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 	dsa_pointer buckets;
 	LambdaGeneration *gen;
 
+	/*
+	 * A new view whose OID a dropped view had: whatever a worker has not
+	 * freed yet belongs to the old one.
+	 */
+	if (fresh && (view = SharedViewFind(MyDatabaseId, viewid, false)) != NULL)
+		SpeedForget(view);
+	view = SharedViewFindExtended(MyDatabaseId, viewid, true, fresh);
 	if (view == NULL)
 		return;
 

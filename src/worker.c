@@ -290,6 +290,9 @@ ExitUnlessInstalled(void)
 	if (OidIsValid(get_extension_oid(LAMBDA_EXTENSION_NAME, true)))
 		return;
 
+	/* The extension was dropped here (or never created): free its views */
+	ForgetDroppedViews(NIL);
+
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
 	for (j = 0; j < lambda_shared->ndatabases; j++)
 	{
