@@ -33,7 +33,8 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 REGRESS = setup master api semantics batch speed errors
 REGRESS_OPTS = --inputdir=test --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=$(CURDIR)/tmp_check_regress
-ISOLATION = batch_commit batch_reader batch_abort batch_concurrent
+ISOLATION = batch_commit batch_reader batch_abort batch_concurrent \
+	speed_commit speed_abort speed_2pc speed_reader
 ISOLATION_OPTS = --inputdir=test --temp-config=$(srcdir)/test/isolation.conf \
 	--temp-instance=$(CURDIR)/tmp_check_isolation
 TAP_TESTS = 1
@@ -43,3 +44,7 @@ EXTRA_CLEAN = tmp_check_regress tmp_check_isolation results output_iso
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild every object when a header
+# changes, so that no two objects disagree about a shared struct.
+$(OBJS): $(wildcard $(srcdir)/src/*.h)

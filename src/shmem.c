@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
@@ -194,6 +195,7 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 	{
 		free->dbid = dbid;
 		free->viewid = viewid;
+		free->creatorXid = GetTopTransactionIdIfAny();
 		free->pending = InvalidDsaPointer;
 		free->generations = InvalidDsaPointer;
 		free->lossyMaxXid = InvalidTransactionId;

@@ -21,6 +21,7 @@ typedef struct LambdaSharedView
 {
 	Oid			dbid;			/* InvalidOid: the slot is free */
 	Oid			viewid;
+	TransactionId creatorXid;	/* transaction that took the slot, if any */
 	LWLock		lock;			/* guards the fields below and their DSA data */
 	dsa_pointer pending;		/* unsettled deltas, LambdaDelta list */
 	dsa_pointer generations;	/* LambdaGeneration list, newest first */
@@ -28,6 +29,7 @@ typedef struct LambdaSharedView
 	bool		lost;			/* a delta was lost since the newest generation */
 	bool		overflowed;		/* ... for want of memory */
 	int64		pendingBytes;	/* DSA bytes of pending deltas */
+	uint64		nextGenerationId;
 } LambdaSharedView;
 
 /* A database whose speed layers a worker keeps */

@@ -49,6 +49,10 @@
  * registered by a batch whose snapshot sees every lost transaction is
  * complete again.  Readers use the fast path only through a complete
  * generation; otherwise the view answers through the exact slow path.
+ * Incomplete generations are freed once the horizon passes the lost
+ * transaction, so that the restoring batch finds memory.  Settling never
+ * loses anything: a delta is merged into a generation all or nothing, and
+ * stays pending (readers still see it) until it fits.
  *
  * Locking: each view's LWLock (in the registry, shmem.c) guards its
  * pending list and generations.  Readers and hand-offs of other views never
@@ -71,12 +75,16 @@
 #include "speed.h"
 
 /* A transaction's partial states for one view, waiting to be settled */
+#define MAX_SETTLED		8
+
 typedef struct LambdaDelta
 {
 	dsa_pointer next;
 	TransactionId xid;
 	uint32		ntuples;
 	Size		size;			/* bytes allocated, header included */
+	int			nsettled;		/* generations it is settled into already */
+	uint64		settled[MAX_SETTLED];	/* ... their ids */
 	/* ntuples items follow, each a uint32 length and tuple bytes, aligned */
 } LambdaDelta;
 
@@ -84,6 +92,7 @@ typedef struct LambdaDelta
 typedef struct LambdaGeneration
 {
 	dsa_pointer next;			/* older generation */
+	uint64		id;				/* unique in its view */
 	TransactionId batchXid;		/* B */
 	bool		published;		/* B committed */
 	bool		allVisible;		/* B precedes the horizon: every snapshot sees it */
@@ -119,11 +128,9 @@ static bool Covered(dsa_area *dsa, LambdaGeneration *gen, TransactionId xid);
 static bool XidVisible(TransactionId xid, Snapshot snapshot);
 static LambdaGeneration *Resolve(dsa_area *dsa, LambdaSharedView *view,
 								 Snapshot snapshot);
-static void SettleInto(dsa_area *dsa, LambdaSharedView *view,
-					   LambdaGeneration *gen, LambdaLayout *layout,
+static bool SettledInto(LambdaDelta *delta, LambdaGeneration *gen);
+static bool SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 					   LambdaDelta *delta, MemoryContext tmp);
-static bool InsertTuple(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
-						HeapTuple tuple, MemoryContext tmp);
 static void GrowBuckets(dsa_area *dsa, LambdaGeneration *gen);
 static void FreeGeneration(dsa_area *dsa, dsa_pointer dp);
 static void FreeDelta(dsa_area *dsa, LambdaSharedView *view, dsa_pointer dp);
@@ -163,6 +170,7 @@ SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
 	delta->xid = xid;
 	delta->ntuples = list_length(tuples);
 	delta->size = size;
+	delta->nsettled = 0;
 	item = DELTA_ITEMS(delta);
 	foreach(lc, tuples)
 	{
@@ -268,6 +276,7 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 	}
 
 	gen = dsa_get_address(dsa, dp);
+	gen->id = ++view->nextGenerationId;
 	gen->batchXid = batchXid;
 	gen->xmin = xmin;
 	gen->xmax = xmax;
@@ -427,7 +436,8 @@ SpeedRead(Oid viewid, Snapshot snapshot, Tuplestorestate *tupstore)
 		{
 			LambdaDelta *delta = dsa_get_address(dsa, dp);
 
-			if (XidVisible(delta->xid, snapshot) && !Covered(dsa, gen, delta->xid))
+			if (XidVisible(delta->xid, snapshot) && !Covered(dsa, gen, delta->xid) &&
+				!SettledInto(delta, gen))
 			{
 				char	   *item = DELTA_ITEMS(delta);
 
@@ -502,10 +512,38 @@ SpeedSettle(LambdaSharedView *view, LambdaLayout *layout, TransactionId horizon)
 		link = &gen->next;
 	}
 
-	/* Deltas: settle committed ones all snapshots see, drop aborted ones */
+	/*
+	 * Generations made incomplete by a loss are no use to readers who decide
+	 * now, and those who decided before the loss held snapshots older than
+	 * the lost transaction: once the horizon passes it, free them, so that
+	 * the batch that restores the view finds memory.
+	 */
+	if (view->lost && TransactionIdPrecedes(view->lossyMaxXid, horizon))
+	{
+		for (link = &view->generations; DsaPointerIsValid(*link);)
+		{
+			LambdaGeneration *gen = dsa_get_address(dsa, *link);
+
+			if (!gen->complete)
+			{
+				dp = *link;
+				*link = gen->next;
+				FreeGeneration(dsa, dp);
+				continue;
+			}
+			link = &gen->next;
+		}
+	}
+
+	/*
+	 * Deltas: settle committed ones all snapshots see into each generation
+	 * that does not cover them, drop aborted ones.  A delta stays pending
+	 * until every such generation has it; readers skip it for those that do.
+	 */
 	for (link = &view->pending; DsaPointerIsValid(*link);)
 	{
 		LambdaDelta *delta = dsa_get_address(dsa, *link);
+		bool		done = true;
 
 		if (!TransactionIdPrecedes(delta->xid, horizon) ||
 			TransactionIdIsInProgress(delta->xid))
@@ -519,10 +557,21 @@ SpeedSettle(LambdaSharedView *view, LambdaLayout *layout, TransactionId horizon)
 			{
 				LambdaGeneration *gen = dsa_get_address(dsa, dp);
 
-				if (!Covered(dsa, gen, delta->xid))
-					SettleInto(dsa, view, gen, layout, delta, tmp);
+				if (!Covered(dsa, gen, delta->xid) && !SettledInto(delta, gen))
+				{
+					if (delta->nsettled < MAX_SETTLED &&
+						SettleInto(dsa, gen, layout, delta, tmp))
+						delta->settled[delta->nsettled++] = gen->id;
+					else
+						done = false;
+				}
 				dp = gen->next;
 			}
+		}
+		if (!done)
+		{
+			link = &delta->next;
+			continue;
 		}
 		dp = *link;
 		*link = delta->next;
@@ -534,116 +583,183 @@ SpeedSettle(LambdaSharedView *view, LambdaLayout *layout, TransactionId horizon)
 }
 
 /*
- * Merge a delta's rows into a generation.  Caller holds the view lock
- * exclusively.
+ * Is the delta settled into the generation already?
  */
-static void
-SettleInto(dsa_area *dsa, LambdaSharedView *view, LambdaGeneration *gen,
-		   LambdaLayout *layout, LambdaDelta *delta, MemoryContext tmp)
+static bool
+SettledInto(LambdaDelta *delta, LambdaGeneration *gen)
 {
+	int			i;
+
+	for (i = 0; i < delta->nsettled; i++)
+	{
+		if (delta->settled[i] == gen->id)
+			return true;
+	}
+	return false;
+}
+
+/* One group of a delta while it is settled */
+typedef struct SettleGroup
+{
+	uint32		hash;
+	Datum	   *values;
+	bool	   *isnull;
+	dsa_pointer old;			/* the generation's entry it merges into */
+	dsa_pointer new;			/* the entry that replaces it */
+	struct SettleGroup *next;	/* in its local bucket */
+} SettleGroup;
+
+/*
+ * Merge a delta's rows into a generation, all or nothing: the merged groups
+ * are allocated first, and only when all of them fit do they replace the
+ * generation's entries.  False when memory ran out; the generation is then
+ * unchanged.  Caller holds the view lock exclusively.
+ */
+static bool
+SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
+		   LambdaDelta *delta, MemoryContext tmp)
+{
+	MemoryContext old = MemoryContextSwitchTo(tmp);
+	int			natts = layout->desc->natts;
+	uint32		nlocal = Max(16, delta->ntuples);
+	SettleGroup **local = palloc0(sizeof(SettleGroup *) * nlocal);
+	List	   *groups = NIL;
+	Datum	   *evalues = palloc(sizeof(Datum) * natts);
+	bool	   *eisnull = palloc(sizeof(bool) * natts);
+	dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
 	char	   *item = DELTA_ITEMS(delta);
 	HeapTupleData tuple;
+	ListCell   *lc;
 	uint32		i;
+	bool		ok = true;
 
+	/* Fold the delta's rows by group */
 	tuple.t_tableOid = InvalidOid;
 	ItemPointerSetInvalid(&tuple.t_self);
 	for (i = 0; i < delta->ntuples; i++)
 	{
+		Datum	   *values = palloc(sizeof(Datum) * natts);
+		bool	   *isnull = palloc(sizeof(bool) * natts);
+		uint32		hash;
+		SettleGroup *g;
+
 		tuple.t_len = *(uint32 *) item;
 		tuple.t_data = (HeapTupleHeader) ITEM_DATA(item);
-		if (!InsertTuple(dsa, gen, layout, &tuple, tmp))
-		{
-			view->overflowed = true;
-			MarkLost(view, delta->xid);
-			return;
-		}
 		item += ITEM_SIZE(tuple.t_len);
-	}
-}
+		heap_deform_tuple(&tuple, layout->desc, values, isnull);
+		hash = LayoutHashKeys(layout, values, isnull);
 
-/*
- * Merge one partial state row into a generation's groups.  False when out
- * of memory.
- */
-static bool
-InsertTuple(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
-			HeapTuple tuple, MemoryContext tmp)
-{
-	int			natts = layout->desc->natts;
-	MemoryContext old = MemoryContextSwitchTo(tmp);
-	Datum	   *values = palloc(sizeof(Datum) * natts);
-	bool	   *isnull = palloc(sizeof(bool) * natts);
-	Datum	   *evalues = palloc(sizeof(Datum) * natts);
-	bool	   *eisnull = palloc(sizeof(bool) * natts);
-	dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
-	dsa_pointer *link;
-	uint32		hash;
-	HeapTuple	merged = tuple;
-	dsa_pointer newdp;
-	LambdaEntry *newentry;
-	bool		found = false;
-
-	heap_deform_tuple(tuple, layout->desc, values, isnull);
-	hash = LayoutHashKeys(layout, values, isnull);
-
-	for (link = &buckets[hash % gen->nbuckets]; DsaPointerIsValid(*link);)
-	{
-		LambdaEntry *entry = dsa_get_address(dsa, *link);
-
-		if (entry->hash == hash)
+		for (g = local[hash % nlocal]; g != NULL; g = g->next)
 		{
-			HeapTupleData etuple;
-
-			etuple.t_len = entry->len;
-			etuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
-			heap_deform_tuple(&etuple, layout->desc, evalues, eisnull);
-			if (LayoutKeysEqual(layout, evalues, eisnull, values, isnull))
-			{
-				LayoutMerge(layout, evalues, eisnull, values, isnull);
-				merged = heap_form_tuple(layout->desc, evalues, eisnull);
-				found = true;
+			if (g->hash == hash &&
+				LayoutKeysEqual(layout, g->values, g->isnull, values, isnull))
 				break;
-			}
 		}
-		link = &entry->next;
+		if (g != NULL)
+			LayoutMerge(layout, g->values, g->isnull, values, isnull);
+		else
+		{
+			g = palloc0(sizeof(SettleGroup));
+			g->hash = hash;
+			g->values = values;
+			g->isnull = isnull;
+			g->old = InvalidDsaPointer;
+			g->new = InvalidDsaPointer;
+			g->next = local[hash % nlocal];
+			local[hash % nlocal] = g;
+			groups = lappend(groups, g);
+		}
 	}
 
-	newdp = dsa_allocate_extended(dsa, MAXALIGN(sizeof(LambdaEntry)) + merged->t_len,
-								  DSA_ALLOC_NO_OOM);
-	if (!DsaPointerIsValid(newdp))
+	/* Merge each group with the generation's entry, into new memory */
+	foreach(lc, groups)
 	{
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(tmp);
-		return false;
+		SettleGroup *g = lfirst(lc);
+		HeapTuple	merged;
+		LambdaEntry *entry;
+		dsa_pointer dp;
+
+		for (dp = buckets[g->hash % gen->nbuckets]; DsaPointerIsValid(dp);)
+		{
+			entry = dsa_get_address(dsa, dp);
+			if (entry->hash == g->hash)
+			{
+				HeapTupleData etuple;
+
+				etuple.t_len = entry->len;
+				etuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
+				heap_deform_tuple(&etuple, layout->desc, evalues, eisnull);
+				if (LayoutKeysEqual(layout, evalues, eisnull, g->values, g->isnull))
+				{
+					LayoutMerge(layout, evalues, eisnull, g->values, g->isnull);
+					memcpy(g->values, evalues, sizeof(Datum) * natts);
+					memcpy(g->isnull, eisnull, sizeof(bool) * natts);
+					g->old = dp;
+					break;
+				}
+			}
+			dp = entry->next;
+		}
+
+		merged = heap_form_tuple(layout->desc, g->values, g->isnull);
+		g->new = dsa_allocate_extended(dsa, MAXALIGN(sizeof(LambdaEntry)) + merged->t_len,
+									   DSA_ALLOC_NO_OOM);
+		if (!DsaPointerIsValid(g->new))
+		{
+			ok = false;
+			break;
+		}
+		entry = dsa_get_address(dsa, g->new);
+		entry->hash = g->hash;
+		entry->len = merged->t_len;
+		memcpy(ENTRY_DATA(entry), merged->t_data, merged->t_len);
 	}
-	newentry = dsa_get_address(dsa, newdp);
-	newentry->hash = hash;
-	newentry->len = merged->t_len;
-	memcpy(ENTRY_DATA(newentry), merged->t_data, merged->t_len);
-	gen->bytes += MAXALIGN(sizeof(LambdaEntry)) + merged->t_len;
 
-	if (found)
+	if (!ok)
 	{
-		LambdaEntry *old_entry = dsa_get_address(dsa, *link);
-		dsa_pointer olddp = *link;
+		foreach(lc, groups)
+		{
+			SettleGroup *g = lfirst(lc);
 
-		newentry->next = old_entry->next;
-		*link = newdp;
-		gen->bytes -= MAXALIGN(sizeof(LambdaEntry)) + old_entry->len;
-		dsa_free(dsa, olddp);
+			if (DsaPointerIsValid(g->new))
+				dsa_free(dsa, g->new);
+		}
 	}
 	else
 	{
-		newentry->next = buckets[hash % gen->nbuckets];
-		buckets[hash % gen->nbuckets] = newdp;
-		gen->nentries++;
+		/* All fit: swap them in */
+		foreach(lc, groups)
+		{
+			SettleGroup *g = lfirst(lc);
+			LambdaEntry *entry = dsa_get_address(dsa, g->new);
+			dsa_pointer *link = &buckets[g->hash % gen->nbuckets];
+
+			gen->bytes += MAXALIGN(sizeof(LambdaEntry)) + entry->len;
+			if (DsaPointerIsValid(g->old))
+			{
+				LambdaEntry *oldentry = dsa_get_address(dsa, g->old);
+
+				while (*link != g->old)
+					link = &((LambdaEntry *) dsa_get_address(dsa, *link))->next;
+				entry->next = oldentry->next;
+				*link = g->new;
+				gen->bytes -= MAXALIGN(sizeof(LambdaEntry)) + oldentry->len;
+				dsa_free(dsa, g->old);
+			}
+			else
+			{
+				entry->next = *link;
+				*link = g->new;
+				gen->nentries++;
+			}
+		}
 		if (gen->nentries > (int64) gen->nbuckets * 2)
 			GrowBuckets(dsa, gen);
 	}
 
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(tmp);
-	return true;
+	return ok;
 }
 
 /*

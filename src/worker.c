@@ -48,6 +48,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "batch.h"
@@ -68,6 +69,7 @@ PGDLLEXPORT void lambda_worker_main(Datum main_arg);
 static List *ProbeDatabases(void);
 static void StartWorkers(BackgroundWorkerHandle **handles);
 static void ExitUnlessInstalled(void);
+static void WorkerExit(int code, Datum arg);
 static List *ViewsOfDatabase(void);
 static void WorkerRound(void);
 static bool RecoveryBatch(Oid viewid);
@@ -252,6 +254,7 @@ lambda_worker_main(Datum main_arg)
 	slot->workerPid = MyProcPid;
 	slot->workerLatch = MyLatch;
 	LWLockRelease(lambda_shared->lock);
+	on_shmem_exit(WorkerExit, Int32GetDatum(slotno));
 
 	roundContext = AllocSetContextCreate(TopMemoryContext, "lambda worker round",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -311,6 +314,23 @@ ExitUnlessInstalled(void)
 	LWLockRelease(lambda_shared->lock);
 	CommitTransactionCommand();
 	proc_exit(0);
+}
+
+/*
+ * On exit, give the database slot back to the launcher's next worker.
+ */
+static void
+WorkerExit(int code, Datum arg)
+{
+	LambdaDatabaseSlot *slot = &lambda_shared->databases[DatumGetInt32(arg)];
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	if (slot->workerPid == MyProcPid)
+	{
+		slot->workerPid = 0;
+		slot->workerLatch = NULL;
+	}
+	LWLockRelease(lambda_shared->lock);
 }
 
 /*
@@ -403,7 +423,10 @@ WorkerRound(void)
 }
 
 /*
- * Free the speed state of this database's views that no longer exist.
+ * Free the speed state of this database's views that no longer exist.  A
+ * view missing from views may be one whose creating transaction has not
+ * committed yet (or had not when views was read): its slot stays until that
+ * transaction is over and the relation is gone from the catalog.
  */
 static void
 ForgetDroppedViews(List *views)
@@ -414,12 +437,17 @@ ForgetDroppedViews(List *views)
 	{
 		LambdaSharedView *view = &lambda_shared->views[i];
 
-		if (view->dbid == MyDatabaseId && OidIsValid(view->viewid) &&
-			!list_member_oid(views, view->viewid))
-		{
-			LayoutForget(view->viewid);
-			SpeedForget(view);
-		}
+		if (view->dbid != MyDatabaseId || !OidIsValid(view->viewid) ||
+			list_member_oid(views, view->viewid))
+			continue;
+		if (TransactionIdIsValid(view->creatorXid) &&
+			TransactionIdIsInProgress(view->creatorXid))
+			continue;
+		InvalidateCatalogSnapshot();
+		if (views != NIL && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(view->viewid)))
+			continue;
+		LayoutForget(view->viewid);
+		SpeedForget(view);
 	}
 }
 
