@@ -242,8 +242,9 @@ SharedViewForget(Oid dbid, Oid viewid)
 }
 
 /*
- * Ask the launcher for a worker in a database.  False when all
- * lambda.workers slots serve other databases.
+ * Ask the launcher for a worker in a database.  When all lambda.workers
+ * slots serve other databases, the database waits for its turn (workers
+ * take turns when databases wait: see worker.c) and false is returned.
  */
 bool
 SharedWantDatabase(Oid dbid)
@@ -278,6 +279,73 @@ SharedWantDatabase(Oid dbid)
 		if (lambda_shared->launcherLatch)
 			SetLatch(lambda_shared->launcherLatch);
 	}
+	else
+	{
+		for (i = 0; i < lambda_shared->nwaiting; i++)
+		{
+			if (lambda_shared->waiting[i] == dbid)
+				break;
+		}
+		if (i == lambda_shared->nwaiting && i < LAMBDA_MAX_WAITING)
+			lambda_shared->waiting[lambda_shared->nwaiting++] = dbid;
+	}
 	LWLockRelease(lambda_shared->lock);
 	return free != NULL;
+}
+
+/*
+ * Give free database slots to waiting databases, first come first served.
+ * Called by the launcher.
+ */
+void
+SharedServeWaiting(void)
+{
+	int			i;
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < lambda_shared->ndatabases && lambda_shared->nwaiting > 0; i++)
+	{
+		LambdaDatabaseSlot *db = &lambda_shared->databases[i];
+
+		if (OidIsValid(db->dbid))
+			continue;
+		db->dbid = lambda_shared->waiting[0];
+		db->wanted = true;
+		db->workerPid = 0;
+		lambda_shared->nwaiting--;
+		memmove(&lambda_shared->waiting[0], &lambda_shared->waiting[1],
+				sizeof(Oid) * lambda_shared->nwaiting);
+	}
+	LWLockRelease(lambda_shared->lock);
+}
+
+/*
+ * Give a database's slot to the next waiting database and get in line
+ * behind the others.  Called by the slot's worker before it exits.
+ */
+void
+SharedYieldDatabase(LambdaDatabaseSlot *slot)
+{
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	if (lambda_shared->nwaiting < LAMBDA_MAX_WAITING)
+		lambda_shared->waiting[lambda_shared->nwaiting++] = slot->dbid;
+	slot->dbid = InvalidOid;
+	slot->wanted = false;
+	if (lambda_shared->launcherLatch)
+		SetLatch(lambda_shared->launcherLatch);
+	LWLockRelease(lambda_shared->lock);
+}
+
+/*
+ * Are databases waiting for a worker slot?
+ */
+bool
+SharedOthersWaiting(void)
+{
+	bool		waiting;
+
+	LWLockAcquire(lambda_shared->lock, LW_SHARED);
+	waiting = lambda_shared->nwaiting > 0;
+	LWLockRelease(lambda_shared->lock);
+	return waiting;
 }

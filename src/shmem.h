@@ -41,6 +41,9 @@ typedef struct LambdaDatabaseSlot
 	Latch	   *workerLatch;
 } LambdaDatabaseSlot;
 
+/* Databases waiting for a worker slot, served in turn */
+#define LAMBDA_MAX_WAITING	64
+
 typedef struct LambdaShared
 {
 	LWLock	   *lock;			/* guards the registry: slot allocation */
@@ -52,6 +55,8 @@ typedef struct LambdaShared
 	int			nviews;
 	int			ndatabases;
 	LambdaDatabaseSlot *databases;
+	int			nwaiting;
+	Oid			waiting[LAMBDA_MAX_WAITING];
 	LambdaSharedView *views;
 	char	   *rawDsaArea;
 } LambdaShared;
@@ -65,5 +70,8 @@ extern LambdaSharedView *SharedViewFindExtended(Oid dbid, Oid viewid,
 												 bool create, bool fresh);
 extern void SharedViewForget(Oid dbid, Oid viewid);
 extern bool SharedWantDatabase(Oid dbid);
+extern void SharedServeWaiting(void);
+extern void SharedYieldDatabase(LambdaDatabaseSlot *slot);
+extern bool SharedOthersWaiting(void);
 
 #endif							/* LAMBDA_SHMEM_H */

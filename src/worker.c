@@ -6,8 +6,10 @@
  * A launcher, registered at postmaster start, starts one worker per
  * database that has lambda views (at most lambda.workers at a time).  After
  * a restart it probes every database once, so speed layers come back
- * without anyone connecting; later, any backend that hands off a delta asks
- * for a worker in its database (SharedWantDatabase).
+ * without anyone connecting; later, any backend that hands off a delta or
+ * runs a batch asks for a worker in its database (SharedWantDatabase).
+ * When more databases want a worker than there are slots, they wait in
+ * line, and each worker gives its slot back after TURN_ROUNDS rounds.
  *
  * A database worker, every lambda.naptime:
  *
@@ -63,6 +65,9 @@
 /* Seconds to wait before retrying a view's failed recovery batch */
 #define RETRY_SECONDS	10
 
+/* Rounds a worker runs before giving its slot to a waiting database */
+#define TURN_ROUNDS		50
+
 PGDLLEXPORT void lambda_launcher_main(Datum main_arg);
 PGDLLEXPORT void lambda_worker_main(Datum main_arg);
 
@@ -110,7 +115,7 @@ void
 lambda_launcher_main(Datum main_arg)
 {
 	BackgroundWorkerHandle **handles;
-	List	   *unprobed;
+	ListCell   *lc;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -124,20 +129,14 @@ lambda_launcher_main(Datum main_arg)
 
 	handles = MemoryContextAllocZero(TopMemoryContext,
 									 sizeof(BackgroundWorkerHandle *) * lambda_shared->ndatabases);
-	unprobed = ProbeDatabases();
+
+	/* Probe every database once: those beyond the slots wait their turn */
+	foreach(lc, ProbeDatabases())
+		(void) SharedWantDatabase(lfirst_oid(lc));
 
 	for (;;)
 	{
-		/* Probe the databases not probed yet, as slots allow */
-		while (unprobed != NIL)
-		{
-			Oid			dbid = linitial_oid(unprobed);
-
-			if (!SharedWantDatabase(dbid))
-				break;
-			unprobed = list_delete_first(unprobed);
-		}
-
+		SharedServeWaiting();
 		StartWorkers(handles);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -236,6 +235,7 @@ lambda_worker_main(Datum main_arg)
 	LambdaDatabaseSlot *slot = &lambda_shared->databases[slotno];
 	MemoryContext roundContext;
 	Oid			dbid;
+	int			rounds = 0;
 
 	memcpy(&dbid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 
@@ -271,9 +271,21 @@ lambda_worker_main(Datum main_arg)
 		}
 
 		WorkerRound();
+		rounds++;
 
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(roundContext);
+
+		/*
+		 * Take turns with databases waiting for a slot: after a while, give
+		 * the slot back and wait in line again.  Meanwhile this database's
+		 * deltas stay pending, which readers see.
+		 */
+		if (rounds >= TURN_ROUNDS && SharedOthersWaiting())
+		{
+			SharedYieldDatabase(slot);
+			proc_exit(0);
+		}
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 lambda_naptime, PG_WAIT_EXTENSION);

@@ -6,32 +6,18 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
+use LambdaTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('restart');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'pg_cron,lambda'
-cron.database_name = 'postgres'
-cron.use_background_workers = on
-max_worker_processes = 32
-max_prepared_transactions = 10
-});
-$node->start;
+my $node = lambda_node('restart');
 
 my $query = q{SELECT grp, count(*) AS n, sum(amount) AS total,
                      avg(amount) AS avg_amount, max(amount) AS largest
               FROM events GROUP BY grp};
-
-# Number of rows in which the view and its query on the master differ.
-sub differences
-{
-	return $node->safe_psql('postgres', qq{
-		SELECT count(*) FROM ((TABLE v EXCEPT ALL $query)
-		                      UNION ALL ($query EXCEPT ALL TABLE v)) d});
-}
 
 # Total count in the view, and the batch version.
 sub view_rows  { $node->safe_psql('postgres', 'SELECT coalesce(sum(n), 0) FROM v') }
@@ -78,7 +64,7 @@ $node->safe_psql('postgres', q{
 is(view_rows(), '1601', 'view counts committed rows only');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM v WHERE grp = 'aborted'}), '0',
 	'no group from aborted rows');
-is(differences(), '0', 'exact before restart');
+is(differences($node, 'v', $query), '0', 'exact before restart');
 
 my $batch_before = batch_rows();
 like($batch_before, qr/^g0\|/, 'batch table has groups');
@@ -92,7 +78,7 @@ $node->safe_psql('postgres', q{
 	PREPARE TRANSACTION 'lambda_p1';
 });
 is(view_rows(), '1601', 'prepared rows are not counted');
-is(differences(), '0', 'exact with a prepared transaction pending');
+is(differences($node, 'v', $query), '0', 'exact with a prepared transaction pending');
 
 # clean restart (fast shutdown) with a transaction in flight: it is rolled
 # back and never counted
@@ -100,7 +86,7 @@ my $open = $node->background_psql('postgres');
 $open->query_safe(q{BEGIN; INSERT INTO events SELECT i, 'in_flight', 3 FROM generate_series(3001, 3050) i;});
 $node->restart;
 $open->{run}->kill_kill;
-is(differences(), '0', 'exact after restart');
+is(differences($node, 'v', $query), '0', 'exact after restart');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM v WHERE grp = 'in_flight'}), '0',
 	'transaction in flight at the restart is not counted');
 is(view_rows(), '1601', 'same count after restart');
@@ -112,7 +98,7 @@ is($node->safe_psql('postgres', q{SELECT gid FROM pg_prepared_xacts}), 'lambda_p
 $node->safe_psql('postgres',
 	q{INSERT INTO events SELECT i, 'after_restart', 4 FROM generate_series(4001, 4020) i});
 is(view_rows(), '1621', 'view counts rows inserted after restart');
-is(differences(), '0', 'exact after restart and inserts');
+is(differences($node, 'v', $query), '0', 'exact after restart and inserts');
 
 # crash: immediate shutdown with a transaction in flight
 $open = $node->background_psql('postgres');
@@ -120,7 +106,7 @@ $open->query_safe(q{BEGIN; INSERT INTO events SELECT i, 'in_flight', 3 FROM gene
 $node->stop('immediate');
 $open->{run}->kill_kill;
 $node->start;
-is(differences(), '0', 'exact after crash');
+is(differences($node, 'v', $query), '0', 'exact after crash');
 is(view_rows(), '1621', 'same count after crash');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM v WHERE grp = 'in_flight'}), '0',
 	'transaction in flight at the crash is not counted');
@@ -133,11 +119,11 @@ is($node->safe_psql('postgres', q{SELECT gid FROM pg_prepared_xacts}), 'lambda_p
 $node->safe_psql('postgres',
 	q{INSERT INTO events SELECT i, 'after_crash', 5 FROM generate_series(5001, 5030) i});
 is(view_rows(), '1651', 'view counts rows inserted after crash');
-is(differences(), '0', 'exact after crash and inserts');
+is(differences($node, 'v', $query), '0', 'exact after crash and inserts');
 is($node->safe_psql('postgres', q{SELECT lambda.run_batch('v')}), '10',
 	'run_batch after crash: 7 groups + late + after_restart + after_crash');
 is(version(), '3', 'batch_version 3');
-is(differences(), '0', 'exact after a batch following the crash');
+is(differences($node, 'v', $query), '0', 'exact after a batch following the crash');
 my $batch_after = batch_rows();
 like($batch_after, qr/^after_crash\|30\|150\|150\|30\|5$/m, 'new batch has the rows inserted after the crash');
 unlike($batch_after, qr/prepared|in_flight|aborted/, 'new batch has no uncommitted or aborted row');
@@ -147,25 +133,23 @@ $node->safe_psql('postgres', q{COMMIT PREPARED 'lambda_p1'});
 is(view_rows(), '1662', 'COMMIT PREPARED rows are counted');
 is($node->safe_psql('postgres', q{SELECT n || ':' || total FROM v WHERE grp = 'prepared'}), '10:20',
 	'prepared group counted once');
-is(differences(), '0', 'exact after COMMIT PREPARED');
+is(differences($node, 'v', $query), '0', 'exact after COMMIT PREPARED');
 
 # the prepared transaction kept the view on the slow path since the crash
 # (its delta was lost); now that it is resolved, a worker's batch brings the
 # fast path back by itself
-ok($node->poll_query_until('postgres',
-	q{SELECT speed_state = 'ready' AND lambda.fast_path('v') FROM lambda.views}),
-	'fast path back after the prepared transaction resolved');
-is(differences(), '0', 'exact on the fast path');
+ok(wait_fast($node, 'v', 60), 'fast path back after the prepared transaction resolved');
+is(differences($node, 'v', $query), '0', 'exact on the fast path');
 is(view_rows(), '1662', 'count on the fast path');
 
 # and once more through a crash, then a batch that covers everything
 $node->stop('immediate');
 $node->start;
-is(differences(), '0', 'exact after second crash');
+is(differences($node, 'v', $query), '0', 'exact after second crash');
 is(view_rows(), '1662', 'count after second crash');
 $node->safe_psql('postgres', q{SELECT lambda.run_batch('v')});
 cmp_ok(version(), '>=', 4, 'batch_version went on counting');
-is(differences(), '0', 'exact after final batch');
+is(differences($node, 'v', $query), '0', 'exact after final batch');
 my $batch = $node->safe_psql('postgres',
 	q{SELECT batch_table FROM lambda.views WHERE view = 'v'::regclass});
 is($node->safe_psql('postgres', qq{

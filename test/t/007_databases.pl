@@ -1,0 +1,55 @@
+# More databases with lambda views than lambda.workers: every database's
+# views must still be kept.  Here lambda.workers = 1 and two databases have
+# a view; after a restart (which empties the speed layer) both views must
+# come back on the fast path by themselves, and both must go on settling
+# deltas, within a bounded time.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::RealBin;
+use LambdaTest;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = lambda_node('databases', extra_conf => "lambda.workers = 1\n");
+
+my $query = q{SELECT grp, count(*) AS n, sum(amount) AS total FROM events GROUP BY grp};
+my @dbs = ('db1', 'db2');
+
+foreach my $db (@dbs)
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, q{
+		CREATE EXTENSION lambda;
+		CREATE TABLE events (id int NOT NULL, grp text NOT NULL, amount numeric);
+		SELECT lambda.create_master('events');
+		INSERT INTO events SELECT i, 'g' || (i % 3), i FROM generate_series(1, 100) i;
+	});
+	$node->safe_psql($db, qq{SELECT lambda.create_view('v', \$\$ $query \$\$)});
+	$node->safe_psql($db, q{INSERT INTO events SELECT i, 'late', i FROM generate_series(101, 110) i});
+	is(exact($node, 'v', $query, $db), 't|0', "$db: exact on the fast path");
+}
+
+$node->restart;
+
+foreach my $db (@dbs)
+{
+	# an insert asks for a worker in the database
+	$node->safe_psql($db, q{INSERT INTO events SELECT i, 'after', i FROM generate_series(201, 210) i});
+	is(differences($node, 'v', $query, $db), '0', "$db: exact after the restart");
+}
+foreach my $db (@dbs)
+{
+	ok(wait_fast($node, 'v', 30, $db), "$db: back on the fast path after the restart");
+	is(exact($node, 'v', $query, $db), 't|0', "$db: exact on the fast path");
+	# deltas get settled: speed_groups counts the settled groups
+	$node->safe_psql($db, q{INSERT INTO events SELECT i, 'settle', i FROM generate_series(301, 310) i});
+	ok(wait_until($node, q{SELECT speed_groups > 0 FROM lambda.views}, 't', 30, $db),
+		"$db: its deltas are settled");
+}
+
+$node->stop;
+done_testing();
