@@ -897,15 +897,17 @@ SpeedForget(LambdaSharedView *view)
 }
 
 /*
- * What lambda.views shows of a view's speed layer, as of the newest
- * generation.
+ * What lambda.views shows of a view's speed layer: the generation the
+ * caller's snapshot resolves to, so that 'ready' means exactly that the
+ * caller's queries take the fast path.
  */
 void
 SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, const char **state)
 {
 	dsa_area   *dsa;
 	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
-	LambdaGeneration *gen = NULL;
+	LambdaGeneration *gen;
+	dsa_pointer dp;
 
 	*groups = 0;
 	*bytes = 0;
@@ -916,22 +918,17 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, const char **state)
 	}
 	dsa = LambdaDsa();
 	LWLockAcquire(&view->lock, LW_SHARED);
-	if (DsaPointerIsValid(view->generations))
-		gen = dsa_get_address(dsa, view->generations);
+	gen = Resolve(dsa, view, GetActiveSnapshot());
 	*bytes = view->pendingBytes;
-	if (gen != NULL)
+	for (dp = view->generations; DsaPointerIsValid(dp);)
 	{
-		dsa_pointer dp;
+		LambdaGeneration *g = dsa_get_address(dsa, dp);
 
-		*groups = gen->nentries;
-		for (dp = view->generations; DsaPointerIsValid(dp);)
-		{
-			LambdaGeneration *g = dsa_get_address(dsa, dp);
-
-			*bytes += g->bytes;
-			dp = g->next;
-		}
+		*bytes += g->bytes;
+		dp = g->next;
 	}
+	if (gen != NULL)
+		*groups = gen->nentries;
 	if (gen != NULL && gen->complete)
 		*state = "ready";
 	else if (view->overflowed)
