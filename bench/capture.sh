@@ -10,6 +10,7 @@
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ROWS=1000000
 SECONDS_PER=10
@@ -23,27 +24,9 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-bash "$REPO_ROOT/scripts/install-deps.sh"
-ensure_test_user
-DIR=$(mktemp_scratch lambda-bench)
-cleanup() {
-    if [[ -f $DIR/data/postmaster.pid ]]; then
-        as_test_user pg_ctl -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-mkdir "$DIR/src"
-copy_source_tree "$DIR/src"
-cd "$DIR"
-build_and_install "$DIR/src" >/dev/null
-CLUSTER_CONF="shared_buffers = '1GB'
+bench_cluster "shared_buffers = '1GB'
 max_connections = 50
-lambda.speed_memory = '512MB'" start_cluster "$DIR" bench
-
-sql() {
-    as_test_user psql -X -q -At -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d bench "$@"
-}
+lambda.speed_memory = '512MB'"
 
 echo "bench: a plain table and a master with 3 views"
 sql <<'SQL'
@@ -114,11 +97,9 @@ TPS_LAMBDA=$(insert_tps events)
 EXACT=$(sql -c "SELECT count(*) FROM ((TABLE by_country EXCEPT ALL SELECT country, count(*), sum(amount), avg(amount) FROM events GROUP BY country) UNION ALL (SELECT country, count(*), sum(amount), avg(amount) FROM events GROUP BY country EXCEPT ALL TABLE by_country)) d")
 FAST=$(sql -c "SELECT lambda.fast_path('by_country')")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-
 cat <<REPORT
 
-lambda capture benchmark: $(nproc) cores, $(free -g | awk '/^Mem/ { print $2 }') GiB, PostgreSQL $(sql -c "SHOW server_version")
+lambda capture benchmark: $(machine)
 after the inserts, by_country on the fast path: $FAST; rows differing from its query: $EXACT
 
 | figure | with lambda (3 views) | plain table | ratio |

@@ -11,6 +11,7 @@
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ROWS=3000000
 NGROUPS=10000
@@ -26,25 +27,7 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-bash "$REPO_ROOT/scripts/install-deps.sh"
-ensure_test_user
-DIR=$(mktemp_scratch lambda-bench)
-cleanup() {
-    if [[ -f $DIR/data/postmaster.pid ]]; then
-        as_test_user pg_ctl -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-mkdir "$DIR/src"
-copy_source_tree "$DIR/src"
-cd "$DIR"
-build_and_install "$DIR/src" >/dev/null
-CLUSTER_CONF="shared_buffers = '1GB'" start_cluster "$DIR" bench
-
-sql() {
-    as_test_user psql -X -q -At -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d bench "$@"
-}
+bench_cluster "shared_buffers = '1GB'"
 
 # Average latency in ms of a pgbench script run for $SECONDS_PER seconds.
 latency() {
@@ -93,11 +76,9 @@ FULL_VIEW=$(latency "SELECT * FROM by_group;")
 FULL_BATCH=$(latency "SELECT * FROM $BATCH;")
 FULL_MASTER=$(latency "SELECT g, count(*), sum(amount), avg(amount), min(amount), max(amount) FROM events GROUP BY g;")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-
 cat <<REPORT
 
-lambda serving benchmark: $(nproc) cores, $(free -g | awk '/^Mem/ { print $2 }') GiB, PostgreSQL $(sql -c "SHOW server_version")
+lambda serving benchmark: $(machine)
 master: $ROWS rows, view: $NGROUPS groups, $FRESH rows inserted after the batch
 speed layer: $STATE; fast path: $FAST; rows differing from the query on the master: $EXACT
 
