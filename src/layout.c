@@ -38,6 +38,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -51,6 +52,7 @@ static HTAB *layouts = NULL;
 static MemoryContext LayoutContext = NULL;
 
 static void LayoutBuild(LambdaLayout *layout);
+static void LayoutInvalidate(Datum arg, Oid relid);
 static char *CaptureSql(Query *query, Oid master);
 
 /*
@@ -74,11 +76,15 @@ LayoutGet(Oid viewid)
 		ctl.hcxt = LayoutContext;
 		layouts = hash_create("lambda layouts", 16, &ctl,
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(LayoutInvalidate, (Datum) 0);
 	}
 
 	layout = hash_search(layouts, &viewid, HASH_ENTER, &found);
 	if (!found || !layout->valid)
 	{
+		if (found && layout->capturePlan != NULL)
+			SPI_freeplan(layout->capturePlan);
+		layout->capturePlan = NULL;
 		layout->valid = false;
 		PG_TRY();
 		{
@@ -93,6 +99,25 @@ LayoutGet(Oid viewid)
 		layout->valid = true;
 	}
 	return layout;
+}
+
+/*
+ * Relcache invalidation callback: a view that was dropped (or changed) is
+ * built again on next use, so a new view that gets its OID never sees the
+ * old one's layout.
+ */
+static void
+LayoutInvalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	LambdaLayout *layout;
+
+	hash_seq_init(&status, layouts);
+	while ((layout = hash_seq_search(&status)) != NULL)
+	{
+		if (!OidIsValid(relid) || layout->viewid == relid)
+			layout->valid = false;
+	}
 }
 
 /*

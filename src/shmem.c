@@ -104,7 +104,6 @@ lambda_shmem_startup(void)
 		lambda_shared->lock = &(GetNamedLWLockTranche("lambda"))->lock;
 		lambda_shared->dsaTrancheId = LWLockNewTrancheId();
 		lambda_shared->viewTrancheId = LWLockNewTrancheId();
-		pg_atomic_init_u64(&lambda_shared->catalogGeneration, 1);
 
 		lambda_shared->nviews = lambda_max_views;
 		lambda_shared->views = (LambdaSharedView *) p;
@@ -209,7 +208,6 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 		free->lost = false;
 		free->overflowed = false;
 		free->pendingBytes = 0;
-		pg_atomic_fetch_add_u64(&lambda_shared->catalogGeneration, 1);
 	}
 	else
 		free = NULL;
@@ -235,7 +233,6 @@ SharedViewForget(Oid dbid, Oid viewid)
 		{
 			view->dbid = InvalidOid;
 			view->viewid = InvalidOid;
-			pg_atomic_fetch_add_u64(&lambda_shared->catalogGeneration, 1);
 		}
 	}
 	LWLockRelease(lambda_shared->lock);

@@ -51,7 +51,6 @@ typedef struct LambdaShared
 	int			viewTrancheId;
 	pid_t		launcherPid;
 	Latch	   *launcherLatch;
-	pg_atomic_uint64 catalogGeneration; /* bumped when views come or go */
 	int			nviews;
 	int			ndatabases;
 	LambdaDatabaseSlot *databases;
