@@ -78,7 +78,7 @@ typedef struct CapturedView
 static MemoryContext CaptureContext = NULL;
 static List *captured = NIL;	/* CapturedView, in CaptureContext */
 
-static void CaptureRun(Oid viewid, Oid rowtype, Tuplestorestate *rows);
+static void CaptureRun(Oid viewid, Relation rel, Tuplestorestate *rows);
 static Tuplestorestate *AsMasterRows(Relation partition, Oid master,
 									 Tuplestorestate *rows);
 static CapturedView *FindView(Oid viewid, bool create);
@@ -114,9 +114,6 @@ Datum
 capture(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Tuplestorestate *rows;
-	Oid			viewid;
-	Oid			master;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
@@ -130,20 +127,15 @@ capture(PG_FUNCTION_ARGS)
 	if (!lambda_preloaded)
 		return PointerGetDatum(NULL);
 
-	viewid = TriggerView(trigdata);
-	master = LayoutGet(viewid)->master;
-	rows = trigdata->tg_newtable;
-	if (RelationGetRelid(trigdata->tg_relation) != master)
-		rows = AsMasterRows(trigdata->tg_relation, master, rows);
-	CaptureRun(viewid, master, rows);
-	if (rows != trigdata->tg_newtable)
-		tuplestore_end(rows);
+	CaptureRun(TriggerView(trigdata), trigdata->tg_relation, trigdata->tg_newtable);
 	return PointerGetDatum(NULL);
 }
 
 /*
- * The rows a statement aimed at a partition inserted, as rows of the
- * master: the capture query is planned once, for the master's row type.
+ * The rows inserted into a partition (a statement aimed at it directly, or
+ * the apply worker's row trigger, which is cloned onto partitions), as rows
+ * of the master: the capture query is planned once, for the master's row
+ * type.  Returns rows itself when the layouts agree.
  */
 static Tuplestorestate *
 AsMasterRows(Relation partition, Oid master, Tuplestorestate *rows)
@@ -191,9 +183,6 @@ capture_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Tuplestorestate *rows;
-	HeapTuple	tuple;
-	Oid			viewid;
-	Oid			master;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
@@ -205,41 +194,22 @@ capture_row(PG_FUNCTION_ARGS)
 	if (!lambda_preloaded || !IsLogicalWorker() || am_tablesync_worker())
 		return PointerGetDatum(NULL);
 
-	/*
-	 * The row trigger is cloned onto partitions, whose columns may be laid
-	 * out differently: hand the capture query the row as a row of the
-	 * master, like the statement trigger's transition table.
-	 */
-	viewid = TriggerView(trigdata);
-	master = LayoutGet(viewid)->master;
-	tuple = trigdata->tg_trigtuple;
-	if (RelationGetRelid(trigdata->tg_relation) != master)
-	{
-		Relation	masterRel = table_open(master, AccessShareLock);
-		TupleConversionMap *map = convert_tuples_by_name(RelationGetDescr(trigdata->tg_relation),
-														 RelationGetDescr(masterRel));
-
-		if (map != NULL)
-			tuple = execute_attr_map_tuple(tuple, map);
-		table_close(masterRel, AccessShareLock);
-	}
-
 	rows = tuplestore_begin_heap(false, false, work_mem);
-	tuplestore_puttuple(rows, tuple);
-	CaptureRun(viewid, master, rows);
+	tuplestore_puttuple(rows, trigdata->tg_trigtuple);
+	CaptureRun(TriggerView(trigdata), trigdata->tg_relation, rows);
 	tuplestore_end(rows);
 	return PointerGetDatum(NULL);
 }
 
 /*
- * Run a view's capture query over rows (of relation rowtype's row type: the
- * master, or a partition the statement was aimed at) and keep the result.  An error here
- * must not make the insert fail: the capture runs in a subtransaction, and
- * when it fails the view's speed layer loses this transaction's rows (the
- * view answers through the slow path until a batch covers them).
+ * Run a view's capture query over rows inserted into rel (the master or one
+ * of its partitions) and keep the result.  An error here must not make the
+ * insert fail: the capture runs in a subtransaction, and when it fails the
+ * view's speed layer loses this transaction's rows (the view answers
+ * through the slow path until a batch covers them).
  */
 static void
-CaptureRun(Oid viewid, Oid rowtype, Tuplestorestate *rows)
+CaptureRun(Oid viewid, Relation rel, Tuplestorestate *rows)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -255,16 +225,20 @@ CaptureRun(Oid viewid, Oid rowtype, Tuplestorestate *rows)
 	{
 		LambdaLayout *layout = LayoutGet(viewid);
 		EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
+		Tuplestorestate *masterRows = rows;
 		MemoryContext spicontext;
 		uint64		i;
 		int			ret;
 
+		if (RelationGetRelid(rel) != layout->master)
+			masterRows = AsMasterRows(rel, layout->master, rows);
+
 		SPI_connect();
 		enr->md.name = LAMBDA_CAPTURE_TABLE;
-		enr->md.reliddesc = rowtype;
+		enr->md.reliddesc = layout->master;
 		enr->md.enrtype = ENR_NAMED_TUPLESTORE;
-		enr->md.enrtuples = tuplestore_tuple_count(rows);
-		enr->reldata = rows;
+		enr->md.enrtuples = tuplestore_tuple_count(masterRows);
+		enr->reldata = masterRows;
 		if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
 			elog(ERROR, "could not register the captured rows");
 
@@ -294,6 +268,8 @@ CaptureRun(Oid viewid, Oid rowtype, Tuplestorestate *rows)
 		}
 		MemoryContextSwitchTo(spicontext);
 		SPI_finish();
+		if (masterRows != rows)
+			tuplestore_end(masterRows);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);

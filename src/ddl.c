@@ -35,15 +35,12 @@
 #include "utils/lsyscache.h"
 
 #include "catalog.h"
-#include "ddl.h"
 #include "lambda.h"
 #include "schedule.h"
 
 PG_FUNCTION_INFO_V1(on_ddl_start);
 PG_FUNCTION_INFO_V1(on_ddl_end);
 PG_FUNCTION_INFO_V1(on_sql_drop);
-
-bool		lambda_internal_ddl = false;
 
 static EventTriggerData *CheckEventTrigger(FunctionCallInfo fcinfo, const char *name);
 static bool DropsLambda(Node *parsetree);
@@ -173,8 +170,6 @@ on_ddl_end(PG_FUNCTION_ARGS)
 	int			ret;
 
 	(void) CheckEventTrigger(fcinfo, "lambda.on_ddl_end()");
-	if (lambda_internal_ddl)
-		PG_RETURN_VOID();
 
 	SPI_connect();
 	CatalogBecomeOwner(&save);

@@ -177,6 +177,17 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 	LambdaSharedView *free = NULL;
 	int			i;
 
+	/*
+	 * Every committing writer looks its views up: do that under a shared
+	 * lock, and take the exclusive one only to create a slot.
+	 */
+	if (create)
+	{
+		free = SharedViewFindExtended(dbid, viewid, false, false);
+		if (free != NULL)
+			return free;
+	}
+
 	LWLockAcquire(lambda_shared->lock, create ? LW_EXCLUSIVE : LW_SHARED);
 	for (i = 0; i < lambda_shared->nviews; i++)
 	{
@@ -248,6 +259,20 @@ SharedWantDatabase(Oid dbid)
 {
 	LambdaDatabaseSlot *free = NULL;
 	int			i;
+
+	/* Called at every commit that captured rows: usually nothing to do */
+	LWLockAcquire(lambda_shared->lock, LW_SHARED);
+	for (i = 0; i < lambda_shared->ndatabases; i++)
+	{
+		LambdaDatabaseSlot *db = &lambda_shared->databases[i];
+
+		if (db->dbid == dbid && db->wanted)
+		{
+			LWLockRelease(lambda_shared->lock);
+			return true;
+		}
+	}
+	LWLockRelease(lambda_shared->lock);
 
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
 	for (i = 0; i < lambda_shared->ndatabases; i++)

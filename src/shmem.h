@@ -38,7 +38,6 @@ typedef struct LambdaDatabaseSlot
 	Oid			dbid;			/* InvalidOid: free */
 	pid_t		workerPid;		/* 0 when no worker runs */
 	bool		wanted;			/* a worker should run for it */
-	Latch	   *workerLatch;
 } LambdaDatabaseSlot;
 
 /* Databases waiting for a worker slot, served in turn */
@@ -49,7 +48,6 @@ typedef struct LambdaShared
 	LWLock	   *lock;			/* guards the registry: slot allocation */
 	int			dsaTrancheId;
 	int			viewTrancheId;
-	pid_t		launcherPid;
 	Latch	   *launcherLatch;
 	int			nviews;
 	int			ndatabases;

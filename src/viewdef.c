@@ -418,16 +418,6 @@ AggPartialSql(const char *func, LambdaAgg *agg, const char *arg)
 char *
 ViewDefPartialSql(LambdaViewDef *def)
 {
-	return ViewDefPartialSqlFrom(def, QualifiedRelationName(def->master));
-}
-
-/*
- * The partial-state query over another relation with the master's columns:
- * the capture runs it over the rows a statement inserted.
- */
-char *
-ViewDefPartialSqlFrom(LambdaViewDef *def, const char *from)
-{
 	StringInfoData buf;
 	ListCell   *lc;
 	bool		first = true;
@@ -497,7 +487,7 @@ ViewDefPartialSqlFrom(LambdaViewDef *def, const char *from)
 		}
 	}
 
-	appendStringInfo(&buf, " FROM %s", from);
+	appendStringInfo(&buf, " FROM %s", QualifiedRelationName(def->master));
 	if (def->whereSql)
 		appendStringInfo(&buf, " WHERE %s", def->whereSql);
 	if (def->keys != NIL)
@@ -507,42 +497,6 @@ ViewDefPartialSqlFrom(LambdaViewDef *def, const char *from)
 			appendStringInfo(&buf, "%s%d", i > 1 ? ", " : "", i);
 	}
 	return buf.data;
-}
-
-/*
- * The kind of each partial state, in batch table order (an integer list
- * of LambdaStateKind).
- */
-List *
-ViewDefStateKinds(LambdaViewDef *def)
-{
-	List	   *kinds = NIL;
-	ListCell   *lc;
-
-	foreach(lc, def->aggs)
-	{
-		switch (((LambdaAgg *) lfirst(lc))->kind)
-		{
-			case LAMBDA_AGG_COUNT_STAR:
-			case LAMBDA_AGG_COUNT:
-				kinds = lappend_int(kinds, LAMBDA_STATE_COUNT);
-				break;
-			case LAMBDA_AGG_SUM:
-				kinds = lappend_int(kinds, LAMBDA_STATE_SUM);
-				break;
-			case LAMBDA_AGG_AVG:
-				kinds = lappend_int(kinds, LAMBDA_STATE_SUM);
-				kinds = lappend_int(kinds, LAMBDA_STATE_COUNT);
-				break;
-			case LAMBDA_AGG_MIN:
-				kinds = lappend_int(kinds, LAMBDA_STATE_MIN);
-				break;
-			case LAMBDA_AGG_MAX:
-				kinds = lappend_int(kinds, LAMBDA_STATE_MAX);
-				break;
-		}
-	}
-	return kinds;
 }
 
 /*

@@ -62,8 +62,6 @@ typedef struct LambdaViewDef
 extern LambdaViewDef *ViewDefAnalyze(const char *queryString);
 extern char *ViewDefQuerySql(LambdaViewDef *def);
 extern char *ViewDefPartialSql(LambdaViewDef *def);
-extern char *ViewDefPartialSqlFrom(LambdaViewDef *def, const char *from);
-extern List *ViewDefStateKinds(LambdaViewDef *def);
 extern char *ViewDefKeyList(LambdaViewDef *def);
 
 #endif							/* LAMBDA_VIEWDEF_H */

@@ -123,7 +123,6 @@ lambda_launcher_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
-	lambda_shared->launcherPid = MyProcPid;
 	lambda_shared->launcherLatch = MyLatch;
 	LWLockRelease(lambda_shared->lock);
 
@@ -252,7 +251,6 @@ lambda_worker_main(Datum main_arg)
 		proc_exit(0);
 	}
 	slot->workerPid = MyProcPid;
-	slot->workerLatch = MyLatch;
 	LWLockRelease(lambda_shared->lock);
 	on_shmem_exit(WorkerExit, Int32GetDatum(slotno));
 
@@ -318,7 +316,6 @@ ExitUnlessInstalled(void)
 			slot->dbid = InvalidOid;
 			slot->wanted = false;
 			slot->workerPid = 0;
-			slot->workerLatch = NULL;
 		}
 	}
 	if (lambda_shared->launcherLatch)
@@ -340,7 +337,6 @@ WorkerExit(int code, Datum arg)
 	if (slot->workerPid == MyProcPid)
 	{
 		slot->workerPid = 0;
-		slot->workerLatch = NULL;
 	}
 	LWLockRelease(lambda_shared->lock);
 }
