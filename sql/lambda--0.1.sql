@@ -50,11 +50,12 @@ REVOKE ALL ON lambda.master, lambda.view FROM PUBLIC;
 GRANT SELECT ON lambda.master, lambda.view TO PUBLIC;
 
 CREATE FUNCTION lambda.speed_status(view regclass,
-                                    OUT groups bigint, OUT bytes bigint, OUT state text)
+                                    OUT groups bigint, OUT bytes bigint, OUT state text,
+                                    OUT pending bigint)
 AS 'MODULE_PATHNAME', 'speed_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.speed_status(regclass) IS
-'groups and bytes the speed layer holds for a view, and whether it is ready, rebuilding or overflowed';
+'groups and bytes the speed layer holds for a view, whether it is ready, rebuilding or overflowed, and how many handed-off transactions wait to be settled';
 
 CREATE VIEW lambda.views AS
 SELECT v.view,
@@ -67,7 +68,8 @@ SELECT v.view,
        v.batch_groups,
        s.groups AS speed_groups,
        s.bytes AS speed_bytes,
-       s.state AS speed_state
+       s.state AS speed_state,
+       s.pending AS speed_pending
 FROM lambda.view v, LATERAL lambda.speed_status(v.view) s;
 COMMENT ON VIEW lambda.views IS
 'one row per lambda view: its layers, how fresh and how big they are';
@@ -104,13 +106,6 @@ AS 'MODULE_PATHNAME', 'capture_row'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.capture_row() IS
 'trigger that captures rows a logical replication apply worker inserts, which fires no statement triggers';
-
-CREATE FUNCTION lambda.in_apply_worker()
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'in_apply_worker'
-LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
-COMMENT ON FUNCTION lambda.in_apply_worker() IS
-'whether this process is a logical replication apply worker';
 
 CREATE FUNCTION lambda.speed(view regclass)
 RETURNS SETOF record

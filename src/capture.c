@@ -9,11 +9,13 @@
  *
  *	- a statement-level trigger with a transition table, which fires for
  *	  INSERT (single-row, multi-row, INSERT ... SELECT) and COPY, also on a
- *	  partitioned master, and runs the view's partial-state query (the same
- *	  one the batch runs, see layout.c) over the rows the statement
- *	  inserted;
- *	- a row-level trigger that only acts in a logical replication apply
- *	  worker, which fires row triggers only.
+ *	  partitioned master, and folds the rows the statement inserted into
+ *	  partial states with the expressions of the view's partial-state query,
+ *	  the one the batch runs (fold.c);
+ *	- a row-level trigger for the logical replication apply worker, which
+ *	  fires row triggers only.  It is enabled for session_replication_role
+ *	  = replica, the apply worker's, so ordinary inserts do not even queue
+ *	  an event for it.
  *
  * The resulting partial state rows are kept in the transaction's memory,
  * tagged with the subtransaction nesting level that captured them: a
@@ -34,11 +36,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tupconvert.h"
 #include "access/xact.h"
 #include "commands/trigger.h"
-#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
@@ -50,6 +49,7 @@
 #include "utils/rel.h"
 
 #include "capture.h"
+#include "fold.h"
 #include "lambda.h"
 #include "layout.h"
 #include "shmem.h"
@@ -57,7 +57,6 @@
 
 PG_FUNCTION_INFO_V1(capture);
 PG_FUNCTION_INFO_V1(capture_row);
-PG_FUNCTION_INFO_V1(in_apply_worker);
 
 /* One partial state row captured in this transaction */
 typedef struct CapturedRow
@@ -79,8 +78,6 @@ static MemoryContext CaptureContext = NULL;
 static List *captured = NIL;	/* CapturedView, in CaptureContext */
 
 static void CaptureRun(Oid viewid, Relation rel, Tuplestorestate *rows);
-static Tuplestorestate *AsMasterRows(Relation partition, Oid master,
-									 Tuplestorestate *rows);
 static CapturedView *FindView(Oid viewid, bool create);
 static void CaptureXactCallback(XactEvent event, void *arg);
 static void CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
@@ -132,48 +129,6 @@ capture(PG_FUNCTION_ARGS)
 }
 
 /*
- * The rows inserted into a partition (a statement aimed at it directly, or
- * the apply worker's row trigger, which is cloned onto partitions), as rows
- * of the master: the capture query is planned once, for the master's row
- * type.  Returns rows itself when the layouts agree.
- */
-static Tuplestorestate *
-AsMasterRows(Relation partition, Oid master, Tuplestorestate *rows)
-{
-	Relation	masterRel = table_open(master, AccessShareLock);
-	TupleConversionMap *map = convert_tuples_by_name(RelationGetDescr(partition),
-													 RelationGetDescr(masterRel));
-	Tuplestorestate *converted;
-	TupleTableSlot *slot;
-
-	table_close(masterRel, AccessShareLock);
-	if (map == NULL)
-		return rows;			/* same layout */
-
-	converted = tuplestore_begin_heap(false, false, work_mem);
-	slot = MakeSingleTupleTableSlot(RelationGetDescr(partition), &TTSOpsMinimalTuple);
-	tuplestore_rescan(rows);
-	while (tuplestore_gettupleslot(rows, true, false, slot))
-	{
-		HeapTuple	tuple = ExecCopySlotHeapTuple(slot);
-
-		tuplestore_puttuple(converted, execute_attr_map_tuple(tuple, map));
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	return converted;
-}
-
-/*
- * in_apply_worker() returns boolean: the row trigger's WHEN condition, so
- * that ordinary inserts queue no row event at all.
- */
-Datum
-in_apply_worker(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(IsLogicalWorker() && !am_tablesync_worker());
-}
-
-/*
  * capture_row() returns trigger: AFTER INSERT FOR EACH ROW, for the logical
  * replication apply worker, which fires no statement triggers.  Elsewhere
  * the statement trigger captures the row, so this does nothing.
@@ -202,8 +157,8 @@ capture_row(PG_FUNCTION_ARGS)
 }
 
 /*
- * Run a view's capture query over rows inserted into rel (the master or one
- * of its partitions) and keep the result.  An error here must not make the
+ * Fold rows inserted into rel (the master or one of its partitions) into
+ * the view's partial states and keep them.  An error here must not make the
  * insert fail: the capture runs in a subtransaction, and when it fails the
  * view's speed layer loses this transaction's rows (the view answers
  * through the slow path until a batch covers them).
@@ -223,53 +178,21 @@ CaptureRun(Oid viewid, Relation rel, Tuplestorestate *rows)
 
 	PG_TRY();
 	{
-		LambdaLayout *layout = LayoutGet(viewid);
-		EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
-		Tuplestorestate *masterRows = rows;
-		MemoryContext spicontext;
-		uint64		i;
-		int			ret;
+		List	   *tuples = FoldRows(LayoutGet(viewid), rel, rows, CaptureContext);
+		ListCell   *lc;
 
-		if (RelationGetRelid(rel) != layout->master)
-			masterRows = AsMasterRows(rel, layout->master, rows);
-
-		SPI_connect();
-		enr->md.name = LAMBDA_CAPTURE_TABLE;
-		enr->md.reliddesc = layout->master;
-		enr->md.enrtype = ENR_NAMED_TUPLESTORE;
-		enr->md.enrtuples = tuplestore_tuple_count(masterRows);
-		enr->reldata = masterRows;
-		if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
-			elog(ERROR, "could not register the captured rows");
-
-		if (layout->capturePlan == NULL)
-		{
-			SPIPlanPtr	plan = SPI_prepare(layout->captureSql, 0, NULL);
-
-			if (plan == NULL)
-				elog(ERROR, "SPI_prepare failed for \"%s\": %s", layout->captureSql,
-					 SPI_result_code_string(SPI_result));
-			SPI_keepplan(plan);
-			layout->capturePlan = plan;
-		}
-		ret = SPI_execute_plan(layout->capturePlan, NULL, NULL, true, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
-
-		spicontext = MemoryContextSwitchTo(CaptureContext);
-		for (i = 0; i < SPI_processed; i++)
+		MemoryContextSwitchTo(CaptureContext);
+		foreach(lc, tuples)
 		{
 			CapturedRow *row = palloc(sizeof(CapturedRow));
 
-			row->tuple = heap_copytuple(SPI_tuptable->vals[i]);
+			row->tuple = lfirst(lc);
 			row->level = level;
 			row->coveredAt = 0;
 			result = lappend(result, row);
 		}
-		MemoryContextSwitchTo(spicontext);
-		SPI_finish();
-		if (masterRows != rows)
-			tuplestore_end(masterRows);
+		list_free(tuples);
+		MemoryContextSwitchTo(oldcontext);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);

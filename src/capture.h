@@ -12,6 +12,9 @@
 
 #include "utils/tuplestore.h"
 
+/* The capture trigger's name for the rows a statement inserted */
+#define LAMBDA_CAPTURE_TABLE	"lambda_new_rows"
+
 extern void CaptureInit(void);
 extern void CaptureCover(Oid viewid);
 extern void CaptureRead(Oid viewid, Tuplestorestate *tupstore);

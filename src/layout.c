@@ -3,14 +3,12 @@
  * layout.c
  *	  What a process needs to know to handle a view's partial states:
  *	  their row type, which columns are group keys, how keys hash and
- *	  compare, how states merge, and the capture query.
+ *	  compare, and how states merge.
  *
  * Everything is derived from the view's partial-state view, the one
  * definition both layers compute: the batch runs it over the master, the
- * capture runs the same query over the rows a statement inserted.  The
- * capture query is the partial view's stored query with the master replaced
- * by the statement's transition table, deparsed by PostgreSQL; so renaming
- * the master or its columns changes nothing.
+ * capture evaluates its expressions over the rows a statement inserted
+ * (fold.c, which keeps what it prepares with the layout).
  *
  * A partial state row is a heap tuple of the batch table's row type: the
  * group keys, then one column per state.  Merging two rows of the same
@@ -19,8 +17,11 @@
  * column's collation).  Group keys are equal when the type's equality says
  * so, as for GROUP BY, and NULL keys are equal to each other.
  *
- * Layouts are cached per process for the life of the view; a view's
- * definition cannot change (ddl.c refuses to replace it).
+ * Layouts are cached per process for the life of the view, each in a
+ * memory context of its own; a view's definition cannot change (ddl.c
+ * refuses to replace it).  A relcache invalidation of the view, or a change
+ * to any function (which the prepared expressions may call), builds it
+ * again on next use.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,8 +33,6 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
-#include "nodes/makefuncs.h"
-#include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -42,18 +41,17 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/ruleutils.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "catalog.h"
 #include "layout.h"
 
 static HTAB *layouts = NULL;
-static MemoryContext LayoutContext = NULL;
 
 static void LayoutBuild(LambdaLayout *layout);
 static void LayoutInvalidate(Datum arg, Oid relid);
-static char *CaptureSql(Query *query, Oid master);
+static void LayoutInvalidateAll(Datum arg, int cacheid, uint32 hashvalue);
 
 /*
  * The layout of a view.  Needs a transaction; errors if viewid is not a
@@ -69,29 +67,28 @@ LayoutGet(Oid viewid)
 	{
 		HASHCTL		ctl;
 
-		LayoutContext = AllocSetContextCreate(TopMemoryContext, "lambda layouts",
-											  ALLOCSET_DEFAULT_SIZES);
 		ctl.keysize = sizeof(Oid);
 		ctl.entrysize = sizeof(LambdaLayout);
-		ctl.hcxt = LayoutContext;
-		layouts = hash_create("lambda layouts", 16, &ctl,
-							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		layouts = hash_create("lambda layouts", 16, &ctl, HASH_ELEM | HASH_BLOBS);
 		CacheRegisterRelcacheCallback(LayoutInvalidate, (Datum) 0);
+		CacheRegisterSyscacheCallback(PROCOID, LayoutInvalidateAll, (Datum) 0);
 	}
 
 	layout = hash_search(layouts, &viewid, HASH_ENTER, &found);
+	if (found && !layout->valid)
+		MemoryContextDelete(layout->context);
 	if (!found || !layout->valid)
 	{
-		if (found && layout->capturePlan != NULL)
-			SPI_freeplan(layout->capturePlan);
-		layout->capturePlan = NULL;
 		layout->valid = false;
+		layout->context = AllocSetContextCreate(TopMemoryContext, "lambda layout",
+												ALLOCSET_SMALL_SIZES);
 		PG_TRY();
 		{
 			LayoutBuild(layout);
 		}
 		PG_CATCH();
 		{
+			MemoryContextDelete(layout->context);
 			hash_search(layouts, &viewid, HASH_REMOVE, NULL);
 			PG_RE_THROW();
 		}
@@ -104,7 +101,8 @@ LayoutGet(Oid viewid)
 /*
  * Relcache invalidation callback: a view that was dropped (or changed) is
  * built again on next use, so a new view that gets its OID never sees the
- * old one's layout.
+ * old one's layout; so is one whose master changed, whose rows the capture
+ * reads with the master's row type.
  */
 static void
 LayoutInvalidate(Datum arg, Oid relid)
@@ -115,9 +113,20 @@ LayoutInvalidate(Datum arg, Oid relid)
 	hash_seq_init(&status, layouts);
 	while ((layout = hash_seq_search(&status)) != NULL)
 	{
-		if (!OidIsValid(relid) || layout->viewid == relid)
+		if (!OidIsValid(relid) || layout->viewid == relid ||
+			layout->master == relid)
 			layout->valid = false;
 	}
+}
+
+/*
+ * Syscache callback for pg_proc: the capture's prepared expressions may
+ * call a function that was just replaced.
+ */
+static void
+LayoutInvalidateAll(Datum arg, int cacheid, uint32 hashvalue)
+{
+	LayoutInvalidate(arg, InvalidOid);
 }
 
 /*
@@ -126,8 +135,16 @@ LayoutInvalidate(Datum arg, Oid relid)
 void
 LayoutForget(Oid viewid)
 {
-	if (layouts != NULL)
+	LambdaLayout *layout;
+
+	if (layouts == NULL)
+		return;
+	layout = hash_search(layouts, &viewid, HASH_FIND, NULL);
+	if (layout != NULL)
+	{
+		MemoryContextDelete(layout->context);
 		hash_search(layouts, &viewid, HASH_REMOVE, NULL);
+	}
 }
 
 static void
@@ -148,10 +165,12 @@ LayoutBuild(LambdaLayout *layout)
 	partial = relation_open(entry.partialView, AccessShareLock);
 	query = get_view_query(partial);
 
-	old = MemoryContextSwitchTo(LayoutContext);
+	old = MemoryContextSwitchTo(layout->context);
 
 	layout->master = entry.master;
 	layout->batchTable = entry.batchTable;
+	layout->partialView = entry.partialView;
+	layout->fold = NULL;
 	layout->desc = CreateTupleDescCopy(RelationGetDescr(partial));
 	natts = layout->desc->natts;
 	layout->isState = palloc0(sizeof(bool) * natts);
@@ -181,7 +200,7 @@ LayoutBuild(LambdaLayout *layout)
 			if (strcmp(fname, "count") == 0)
 			{
 				layout->kinds[i] = LAMBDA_STATE_COUNT;
-				fmgr_info_cxt(F_INT8PL, &layout->mergeFn[i], LayoutContext);
+				fmgr_info_cxt(F_INT8PL, &layout->mergeFn[i], layout->context);
 			}
 			else if (strcmp(fname, "sum") == 0)
 			{
@@ -194,7 +213,7 @@ LayoutBuild(LambdaLayout *layout)
 				if (!OidIsValid(oprid))
 					elog(ERROR, "no + operator for type %s",
 						 format_type_be(att->atttypid));
-				fmgr_info_cxt(get_opcode(oprid), &layout->mergeFn[i], LayoutContext);
+				fmgr_info_cxt(get_opcode(oprid), &layout->mergeFn[i], layout->context);
 			}
 			else
 			{
@@ -204,7 +223,7 @@ LayoutBuild(LambdaLayout *layout)
 				if (!OidIsValid(tce->cmp_proc))
 					elog(ERROR, "no btree order for type %s",
 						 format_type_be(att->atttypid));
-				fmgr_info_copy(&layout->mergeFn[i], &tce->cmp_proc_finfo, LayoutContext);
+				fmgr_info_copy(&layout->mergeFn[i], &tce->cmp_proc_finfo, layout->context);
 			}
 		}
 		else
@@ -215,11 +234,11 @@ LayoutBuild(LambdaLayout *layout)
 			if (!OidIsValid(tce->eq_opr))
 				elog(ERROR, "no equality operator for type %s",
 					 format_type_be(att->atttypid));
-			fmgr_info_copy(&layout->eqFn[i], &tce->eq_opr_finfo, LayoutContext);
+			fmgr_info_copy(&layout->eqFn[i], &tce->eq_opr_finfo, layout->context);
 			if (OidIsValid(tce->hash_proc))
 			{
 				layout->hasHash[i] = true;
-				fmgr_info_copy(&layout->hashFn[i], &tce->hash_proc_finfo, LayoutContext);
+				fmgr_info_copy(&layout->hashFn[i], &tce->hash_proc_finfo, layout->context);
 			}
 		}
 		i++;
@@ -228,60 +247,8 @@ LayoutBuild(LambdaLayout *layout)
 		elog(ERROR, "partial view of lambda view %u has %d columns, expected %d",
 			 layout->viewid, natts, i);
 
-	layout->captureSql = CaptureSql(query, entry.master);
-	layout->capturePlan = NULL;
-
 	MemoryContextSwitchTo(old);
 	relation_close(partial, AccessShareLock);
-}
-
-/*
- * The partial view's query with its master replaced by the transition
- * table LAMBDA_CAPTURE_TABLE, as SQL.
- */
-static char *
-CaptureSql(Query *viewQuery, Oid master)
-{
-	Query	   *query = copyObject(viewQuery);
-	Relation	rel = relation_open(master, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	List	   *colnames = NIL;
-	ListCell   *lc;
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		colnames = lappend(colnames,
-						   makeString(pstrdup(att->attisdropped ? "" : NameStr(att->attname))));
-	}
-	relation_close(rel, AccessShareLock);
-
-	foreach(lc, query->rtable)
-	{
-		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
-
-		if (rte->rtekind == RTE_RELATION && rte->relid == master && rte->inFromCl)
-		{
-			/*
-			 * ruleutils cannot print a named tuplestore, but it prints a
-			 * reference to a CTE as the bare name, which parse analysis
-			 * then resolves to the transition table.
-			 */
-			rte->rtekind = RTE_CTE;
-			rte->relid = InvalidOid;
-			rte->relkind = 0;
-			rte->inh = false;
-			rte->ctename = pstrdup(LAMBDA_CAPTURE_TABLE);
-			rte->ctelevelsup = 0;
-			rte->alias = NULL;
-			rte->eref = makeAlias(LAMBDA_CAPTURE_TABLE, colnames);
-			rte->requiredPerms = 0;
-			rte->selectedCols = NULL;
-		}
-	}
-	return pg_get_querydef(query, false);
 }
 
 /*

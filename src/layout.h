@@ -11,20 +11,18 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 
 #include "viewdef.h"
-
-/* Name under which the capture query sees the rows a statement inserted */
-#define LAMBDA_CAPTURE_TABLE	"lambda_new_rows"
 
 typedef struct LambdaLayout
 {
 	Oid			viewid;			/* hash key */
 	bool		valid;
+	MemoryContext context;		/* everything below */
 	Oid			master;
 	Oid			batchTable;
+	Oid			partialView;	/* the partial-state query */
 	TupleDesc	desc;			/* partial state rows: keys, then states */
 	int			nkeys;
 	bool	   *isState;		/* per column: a state, not a key */
@@ -33,8 +31,7 @@ typedef struct LambdaLayout
 	FmgrInfo   *hashFn;			/* per key column */
 	bool	   *hasHash;
 	FmgrInfo   *eqFn;			/* per key column */
-	char	   *captureSql;		/* partial-state query over the new rows */
-	SPIPlanPtr	capturePlan;	/* ... prepared, once per process */
+	struct LambdaFold *fold;	/* capture's prepared expressions, or NULL */
 } LambdaLayout;
 
 extern LambdaLayout *LayoutGet(Oid viewid);

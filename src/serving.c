@@ -266,16 +266,17 @@ fast_path(PG_FUNCTION_ARGS)
 }
 
 /*
- * speed_status(view regclass, OUT groups, OUT bytes, OUT state)
+ * speed_status(view regclass, OUT groups, OUT bytes, OUT state, OUT pending)
  */
 Datum
 speed_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 	int64		groups;
 	int64		bytes;
+	int64		pending;
 	const char *state;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -285,13 +286,15 @@ speed_status(PG_FUNCTION_ARGS)
 	{
 		groups = 0;
 		bytes = 0;
+		pending = 0;
 		state = "unavailable";
 	}
 	else
-		SpeedStatus(PG_GETARG_OID(0), &groups, &bytes, &state);
+		SpeedStatus(PG_GETARG_OID(0), &groups, &bytes, &pending, &state);
 
 	values[0] = Int64GetDatum(groups);
 	values[1] = Int64GetDatum(bytes);
 	values[2] = CStringGetTextDatum(state);
+	values[3] = Int64GetDatum(pending);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -902,7 +902,8 @@ SpeedForget(LambdaSharedView *view)
  * caller's queries take the fast path.
  */
 void
-SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, const char **state)
+SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
+			const char **state)
 {
 	dsa_area   *dsa;
 	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
@@ -911,6 +912,7 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, const char **state)
 
 	*groups = 0;
 	*bytes = 0;
+	*pending = 0;
 	if (view == NULL)
 	{
 		*state = "rebuilding";
@@ -920,6 +922,11 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, const char **state)
 	LWLockAcquire(&view->lock, LW_SHARED);
 	gen = Resolve(dsa, view, GetActiveSnapshot());
 	*bytes = view->pendingBytes;
+	for (dp = view->pending; DsaPointerIsValid(dp);)
+	{
+		(*pending)++;
+		dp = ((LambdaDelta *) dsa_get_address(dsa, dp))->next;
+	}
 	for (dp = view->generations; DsaPointerIsValid(dp);)
 	{
 		LambdaGeneration *g = dsa_get_address(dsa, dp);

@@ -28,6 +28,7 @@ extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
 						TransactionId horizon);
 extern bool SpeedNeedsBatch(LambdaSharedView *view);
 extern void SpeedForget(LambdaSharedView *view);
-extern void SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, const char **state);
+extern void SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
+						const char **state);
 
 #endif							/* LAMBDA_SPEED_H */

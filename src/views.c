@@ -43,6 +43,7 @@
 #include "utils/regproc.h"
 
 #include "batch.h"
+#include "capture.h"
 #include "layout.h"
 #include "catalog.h"
 #include "lambda.h"
@@ -59,6 +60,7 @@ static void CreateInternalObjects(Oid viewid, LambdaViewDef *def);
 static void RecordInternal(Oid relid, Oid viewid);
 static void CreateCaptureTriggers(Oid viewid, Oid master);
 static void CreateViewTrigger(Oid viewid, Oid relid, const char *name,
+							  const char *enable,
 							  const char *definition);
 static void SetSchedule(Oid viewid, const char *schedule, int64 jobid);
 
@@ -212,31 +214,34 @@ CreateCaptureTriggers(Oid viewid, Oid master)
 	}
 
 	/*
-	 * The logical replication apply worker fires row triggers only; this
-	 * one captures for it, and is cloned onto every partition.
+	 * The logical replication apply worker fires row triggers only, and
+	 * runs as session_replication_role = replica: this one captures for it,
+	 * fires in no other session but one with that role (where it does
+	 * nothing), and is cloned onto every partition.  A WHEN condition would
+	 * cost every insert its evaluation.
 	 */
-	CreateViewTrigger(viewid, master, rowName,
+	CreateViewTrigger(viewid, master, rowName, "REPLICA",
 					  psprintf("AFTER INSERT ON %s FOR EACH ROW "
-							   "WHEN (lambda.in_apply_worker()) "
 							   "EXECUTE FUNCTION lambda.capture_row('%u')",
 							   QualifiedRelationName(master), viewid));
 	CatalogRestoreUser(&save);
 }
 
 /*
- * Create trigger name on relid, "CREATE TRIGGER name <definition>", firing
- * also under session_replication_role = replica, as an internal part of the
- * view.
+ * Create trigger name on relid, "CREATE TRIGGER name <definition>", enabled
+ * as "ENABLE <enable> TRIGGER" says (ALWAYS or REPLICA), as an internal
+ * part of the view.
  */
 static void
-CreateViewTrigger(Oid viewid, Oid relid, const char *name, const char *definition)
+CreateViewTrigger(Oid viewid, Oid relid, const char *name, const char *enable,
+				  const char *definition)
 {
 	ObjectAddress trigger;
 	ObjectAddress whole;
 
 	SpiExec(psprintf("CREATE TRIGGER %s %s", name, definition));
-	SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
-					 QualifiedRelationName(relid), name));
+	SpiExec(psprintf("ALTER TABLE %s ENABLE %s TRIGGER %s",
+					 QualifiedRelationName(relid), enable, name));
 
 	ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, name, false));
 	ObjectAddressSet(whole, RelationRelationId, viewid);
@@ -255,7 +260,7 @@ CaptureTriggerOn(Oid viewid, Oid relid)
 
 	if (OidIsValid(get_trigger_oid(relid, name, true)))
 		return;
-	CreateViewTrigger(viewid, relid, name,
+	CreateViewTrigger(viewid, relid, name, "ALWAYS",
 					  psprintf("AFTER INSERT ON %s "
 							   "REFERENCING NEW TABLE AS " LAMBDA_CAPTURE_TABLE " "
 							   "FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture('%u')",

@@ -97,3 +97,22 @@ SELECT * FROM lambda.speed('uniq_by_k') AS s(k text, n int);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM lambda.speed('uniq') AS s(k text, n bigint);
 \echo :LAST_ERROR_SQLSTATE
+
+-- a prepared transaction's rows wait unsettled (speed_pending) until it is
+-- resolved; then a worker settles them
+BEGIN;
+INSERT INTO pm VALUES ('2026-07-01', 'p', 1);
+PREPARE TRANSACTION 'lambda_pending';
+SELECT speed_pending >= 1 AS waiting FROM lambda.views WHERE view = 'pm_by_k'::regclass;
+COMMIT PREPARED 'lambda_pending';
+DO $$
+BEGIN
+    FOR i IN 1..300 LOOP
+        EXIT WHEN (SELECT speed_pending FROM lambda.views
+                    WHERE view = 'pm_by_k'::regclass) = 0;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT speed_pending FROM lambda.views WHERE view = 'pm_by_k'::regclass;
+SELECT n FROM pm_by_k WHERE k = 'p';
+SELECT diff_count('pm_by_k');

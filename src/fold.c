@@ -1,0 +1,536 @@
+/*-------------------------------------------------------------------------
+ *
+ * fold.c
+ *	  Folding the rows a statement inserted into partial states, in the
+ *	  writing transaction, without running a query.
+ *
+ * The capture triggers (capture.c) hand the rows a statement inserted to
+ * FoldRows, which evaluates the view's filter, group keys, aggregate
+ * arguments and FILTER conditions over each row, groups the rows in a hash
+ * table and returns one partial state row per group: a row of the batch
+ * table's type, as the partial-state query would return it.
+ *
+ * The expressions are those of the partial-state view, the one definition
+ * the batch runs.  PostgreSQL plans them (constant folding, function
+ * look-up, inlining) and its expression interpreter evaluates them, so a
+ * row lands in the same group, with the same arguments, in both layers.
+ * Advancing a state does what the aggregate's own transition does:
+ *
+ *	- count(*) adds one, count(x) adds one when x is not NULL;
+ *	- sum(x) adds x, converted to sum's result type, with that type's +
+ *	  operator: sum(int4) accumulates in bigint and sum(int8) in numeric,
+ *	  as PostgreSQL's own do;
+ *	- min(x) and max(x) keep the smaller or larger by the type's btree
+ *	  order and the column's collation;
+ *
+ * and skips NULL arguments, as these strict aggregates do.  Groups are kept
+ * in PostgreSQL's tuple hash table, the one hashed aggregation uses: keys
+ * compare with the type's equality, NULL keys are equal, as in GROUP BY.
+ *
+ * Running the partial-state query through SPI over the transition table
+ * did the same work, but paid executor start-up on every statement; that
+ * was most of the cost of a single-row INSERT.  The expressions here are
+ * prepared once per process and view, and kept with the view's layout.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heaptoast.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tupconvert.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "fold.h"
+
+/* How one state column advances */
+typedef struct FoldState
+{
+	int			column;			/* in the partial state row */
+	LambdaStateKind kind;
+	ExprState  *arg;			/* NULL for count(*) */
+	ExprState  *filter;			/* the aggregate's FILTER, or NULL */
+	int16		typlen;
+	bool		typbyval;
+} FoldState;
+
+/* A group's states, in the order of fold->states */
+typedef struct FoldGroup
+{
+	Datum	   *values;
+	bool	   *isnull;
+} FoldGroup;
+
+struct LambdaFold
+{
+	MemoryContext context;		/* everything below */
+	MemoryContext groupcxt;		/* the groups of the statement being folded */
+	ExprContext *econtext;		/* per-row memory */
+	TupleDesc	masterDesc;		/* what the expressions read */
+	TupleTableSlot *masterSlot; /* rows inserted into the master itself */
+	ExprState  *qual;			/* the view's WHERE, or NULL */
+	int			nkeys;
+	ExprState **keys;
+	int		   *keyColumns;		/* in the partial state row */
+	int			nstates;
+	FoldState  *states;
+	TupleTableSlot *keySlot;	/* a row's group keys */
+	TupleHashTable groups;		/* keys -> FoldGroup; NULL without keys */
+	FoldGroup  *onlyGroup;		/* without keys, the one group, if any row */
+};
+
+static LambdaFold *FoldBuild(LambdaLayout *layout);
+static void FoldPrepareAll(LambdaLayout *layout, LambdaFold *fold);
+static ExprState *Prepare(Expr *expr);
+static ExprState *PrepareQual(Expr *expr);
+static FoldGroup *GroupOf(LambdaFold *fold, bool *isnew);
+static void Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group);
+static void Keep(FoldGroup *group, int i, Datum value, FoldState *state,
+				 MemoryContext cxt);
+static HeapTuple FormPartialRow(LambdaLayout *layout, LambdaFold *fold,
+								TupleTableSlot *keys, FoldGroup *group);
+static Datum NoHash(PG_FUNCTION_ARGS);
+
+/*
+ * Fold the rows in the tuplestore, inserted into rel (the master or one of
+ * its partitions), into partial state rows, returned as a list of heap
+ * tuples allocated in into.
+ */
+List *
+FoldRows(LambdaLayout *layout, Relation rel, Tuplestorestate *rows,
+		 MemoryContext into)
+{
+	LambdaFold *fold = layout->fold;
+	ExprContext *econtext;
+	TupleTableSlot *inslot;
+	TupleTableSlot *slot;
+	TupleConversionMap *map;
+	List	   *result = NIL;
+	MemoryContext old;
+
+	if (fold == NULL)
+		fold = layout->fold = FoldBuild(layout);
+	econtext = fold->econtext;
+
+	/* An earlier statement may have failed half way */
+	MemoryContextReset(fold->groupcxt);
+	if (fold->groups != NULL)
+		ResetTupleHashTable(fold->groups);
+	fold->onlyGroup = NULL;
+
+	/* Rows of a partition are read as rows of the master */
+	if (RelationGetRelid(rel) == layout->master)
+	{
+		inslot = fold->masterSlot;
+		map = NULL;
+	}
+	else
+	{
+		inslot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+		map = convert_tuples_by_name(RelationGetDescr(rel), fold->masterDesc);
+	}
+	slot = map == NULL ? inslot :
+		MakeSingleTupleTableSlot(fold->masterDesc, &TTSOpsVirtual);
+
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, inslot))
+	{
+		bool		isnew;
+		FoldGroup  *group;
+
+		ResetExprContext(econtext);
+		if (map != NULL)
+			execute_attr_map_slot(map->attrMap, inslot, slot);
+		econtext->ecxt_scantuple = slot;
+		if (fold->qual != NULL && !ExecQual(fold->qual, econtext))
+			continue;
+
+		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		group = GroupOf(fold, &isnew);
+		Advance(layout, fold, group);
+		MemoryContextSwitchTo(old);
+	}
+	ResetExprContext(econtext);
+
+	old = MemoryContextSwitchTo(into);
+	if (fold->groups != NULL)
+	{
+		TupleHashIterator iter;
+		TupleHashEntry entry;
+		TupleTableSlot *keys = MakeSingleTupleTableSlot(fold->keySlot->tts_tupleDescriptor,
+														&TTSOpsMinimalTuple);
+
+		InitTupleHashIterator(fold->groups, &iter);
+		while ((entry = ScanTupleHashTable(fold->groups, &iter)) != NULL)
+		{
+			ExecStoreMinimalTuple(entry->firstTuple, keys, false);
+			result = lappend(result, FormPartialRow(layout, fold, keys, entry->additional));
+		}
+		TermTupleHashIterator(&iter);
+		ExecDropSingleTupleTableSlot(keys);
+	}
+	else if (fold->onlyGroup != NULL)
+		result = lappend(result, FormPartialRow(layout, fold, NULL, fold->onlyGroup));
+	MemoryContextSwitchTo(old);
+
+	if (slot != inslot)
+		ExecDropSingleTupleTableSlot(slot);
+	if (inslot != fold->masterSlot)
+		ExecDropSingleTupleTableSlot(inslot);
+	else
+		ExecClearTuple(inslot);
+	MemoryContextReset(fold->groupcxt);
+	if (fold->groups != NULL)
+		ResetTupleHashTable(fold->groups);
+	fold->onlyGroup = NULL;
+	return result;
+}
+
+/*
+ * The group of the row in the expression context's scan slot; isnew if it
+ * was not there yet.  Runs in per-row memory.
+ */
+static FoldGroup *
+GroupOf(LambdaFold *fold, bool *isnew)
+{
+	ExprContext *econtext = fold->econtext;
+	TupleTableSlot *keySlot = fold->keySlot;
+	TupleHashEntry entry = NULL;
+	FoldGroup  *group;
+	int			i;
+
+	if (fold->groups == NULL)
+	{
+		*isnew = fold->onlyGroup == NULL;
+		group = fold->onlyGroup;
+	}
+	else
+	{
+		ExecClearTuple(keySlot);
+		for (i = 0; i < fold->nkeys; i++)
+			keySlot->tts_values[i] = ExecEvalExpr(fold->keys[i], econtext,
+												  &keySlot->tts_isnull[i]);
+		ExecStoreVirtualTuple(keySlot);
+		entry = LookupTupleHashEntry(fold->groups, keySlot, isnew, NULL);
+		group = entry->additional;
+	}
+
+	if (*isnew)
+	{
+		group = MemoryContextAlloc(fold->groupcxt, sizeof(FoldGroup));
+		group->values = MemoryContextAlloc(fold->groupcxt, sizeof(Datum) * fold->nstates);
+		group->isnull = MemoryContextAlloc(fold->groupcxt, sizeof(bool) * fold->nstates);
+		for (i = 0; i < fold->nstates; i++)
+		{
+			/* count of nothing is 0; sum, min and max of nothing are NULL */
+			group->values[i] = Int64GetDatum(0);
+			group->isnull[i] = fold->states[i].kind != LAMBDA_STATE_COUNT;
+		}
+		if (fold->groups == NULL)
+			fold->onlyGroup = group;
+		else
+			entry->additional = group;
+	}
+	return group;
+}
+
+/*
+ * Advance a group's states by the row in the expression context's scan
+ * slot.  Runs in per-row memory; what a group keeps is copied to groupcxt.
+ */
+static void
+Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group)
+{
+	ExprContext *econtext = fold->econtext;
+	int			i;
+
+	for (i = 0; i < fold->nstates; i++)
+	{
+		FoldState  *state = &fold->states[i];
+		Oid			collation = TupleDescAttr(layout->desc, state->column)->attcollation;
+		FmgrInfo   *merge = &layout->mergeFn[state->column];
+		Datum		value = (Datum) 0;
+		bool		isnull = false;
+		int			cmp;
+
+		if (state->filter != NULL && !ExecQual(state->filter, econtext))
+			continue;
+		if (state->arg != NULL)
+		{
+			value = ExecEvalExpr(state->arg, econtext, &isnull);
+			if (isnull)
+				continue;		/* strict aggregates skip NULLs */
+		}
+
+		switch (state->kind)
+		{
+			case LAMBDA_STATE_COUNT:
+				group->values[i] = Int64GetDatum(DatumGetInt64(group->values[i]) + 1);
+				break;
+			case LAMBDA_STATE_SUM:
+				if (!group->isnull[i])
+					value = FunctionCall2Coll(merge, collation, group->values[i], value);
+				Keep(group, i, value, state, fold->groupcxt);
+				break;
+			case LAMBDA_STATE_MIN:
+			case LAMBDA_STATE_MAX:
+				if (!group->isnull[i])
+				{
+					cmp = DatumGetInt32(FunctionCall2Coll(merge, collation,
+														  value, group->values[i]));
+					if (state->kind == LAMBDA_STATE_MIN ? cmp >= 0 : cmp <= 0)
+						break;
+				}
+				Keep(group, i, value, state, fold->groupcxt);
+				break;
+		}
+	}
+}
+
+/*
+ * Make value the group's i-th state, copied to cxt, freeing the old one.
+ */
+static void
+Keep(FoldGroup *group, int i, Datum value, FoldState *state, MemoryContext cxt)
+{
+	Datum		old = group->values[i];
+	bool		hadValue = !group->isnull[i];
+
+	if (!state->typbyval)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+
+		value = datumCopy(value, false, state->typlen);
+		MemoryContextSwitchTo(oldcxt);
+		if (hadValue)
+			pfree(DatumGetPointer(old));
+	}
+	group->values[i] = value;
+	group->isnull[i] = false;
+}
+
+/*
+ * A partial state row: the group keys, then the states.  Values read from
+ * another table may be TOAST pointers into it; the row goes to shared
+ * memory, so it is flattened.
+ */
+static HeapTuple
+FormPartialRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *keys,
+			   FoldGroup *group)
+{
+	int			natts = layout->desc->natts;
+	Datum	   *values = palloc(sizeof(Datum) * natts);
+	bool	   *isnull = palloc(sizeof(bool) * natts);
+	HeapTuple	tuple;
+	int			i;
+
+	if (keys != NULL)
+	{
+		slot_getallattrs(keys);
+		for (i = 0; i < fold->nkeys; i++)
+		{
+			values[fold->keyColumns[i]] = keys->tts_values[i];
+			isnull[fold->keyColumns[i]] = keys->tts_isnull[i];
+		}
+	}
+	for (i = 0; i < fold->nstates; i++)
+	{
+		values[fold->states[i].column] = group->values[i];
+		isnull[fold->states[i].column] = group->isnull[i];
+	}
+	tuple = heap_form_tuple(layout->desc, values, isnull);
+	if (HeapTupleHasExternal(tuple))
+		tuple = toast_flatten_tuple(tuple, layout->desc);
+	pfree(values);
+	pfree(isnull);
+	return tuple;
+}
+
+/*
+ * Prepare the expressions of the view's partial-state query for this
+ * process.  Everything is allocated in a context of its own, under the
+ * layout's, so it goes when the layout is built again.
+ */
+static LambdaFold *
+FoldBuild(LambdaLayout *layout)
+{
+	MemoryContext context = AllocSetContextCreate(layout->context,
+												  "lambda fold",
+												  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = CurrentMemoryContext;
+	LambdaFold *fold;
+
+	PG_TRY();
+	{
+		MemoryContextSwitchTo(context);
+		fold = palloc0(sizeof(LambdaFold));
+		fold->context = context;
+		FoldPrepareAll(layout, fold);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(context);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return fold;
+}
+
+/*
+ * FoldBuild's work, in the fold's context.
+ */
+static void
+FoldPrepareAll(LambdaLayout *layout, LambdaFold *fold)
+{
+	MemoryContext context = fold->context;
+	Relation	partial;
+	Relation	master;
+	Query	   *query;
+	TupleDesc	keyDesc;
+	AttrNumber *keyIdx;
+	Oid		   *eqFuncs;
+	FmgrInfo   *hashFns;
+	Oid		   *collations;
+	ListCell   *lc;
+	int			column;
+	int			k;
+	int			s;
+
+	fold->groupcxt = AllocSetContextCreate(context, "lambda fold groups",
+										   ALLOCSET_DEFAULT_SIZES);
+	fold->econtext = CreateStandaloneExprContext();
+
+	master = table_open(layout->master, AccessShareLock);
+	fold->masterDesc = CreateTupleDescCopy(RelationGetDescr(master));
+	fold->masterSlot = MakeSingleTupleTableSlot(fold->masterDesc, &TTSOpsMinimalTuple);
+	table_close(master, AccessShareLock);
+
+	partial = relation_open(layout->partialView, AccessShareLock);
+	query = copyObject(get_view_query(partial));
+	relation_close(partial, AccessShareLock);
+
+	if (query->jointree->quals != NULL)
+		fold->qual = PrepareQual((Expr *) query->jointree->quals);
+
+	fold->nkeys = layout->nkeys;
+	fold->nstates = layout->desc->natts - layout->nkeys;
+	fold->keys = palloc0(sizeof(ExprState *) * Max(fold->nkeys, 1));
+	fold->keyColumns = palloc0(sizeof(int) * Max(fold->nkeys, 1));
+	fold->states = palloc0(sizeof(FoldState) * Max(fold->nstates, 1));
+	keyDesc = CreateTemplateTupleDesc(fold->nkeys);
+	keyIdx = palloc(sizeof(AttrNumber) * Max(fold->nkeys, 1));
+	eqFuncs = palloc(sizeof(Oid) * Max(fold->nkeys, 1));
+	hashFns = palloc0(sizeof(FmgrInfo) * Max(fold->nkeys, 1));
+	collations = palloc(sizeof(Oid) * Max(fold->nkeys, 1));
+
+	column = k = s = 0;
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Form_pg_attribute att;
+
+		if (tle->resjunk)
+			continue;
+		att = TupleDescAttr(layout->desc, column);
+
+		if (layout->isState[column])
+		{
+			Aggref	   *aggref = castNode(Aggref, tle->expr);
+			FoldState  *state = &fold->states[s++];
+
+			state->column = column;
+			state->kind = layout->kinds[column];
+			get_typlenbyval(att->atttypid, &state->typlen, &state->typbyval);
+			if (aggref->aggfilter != NULL)
+				state->filter = PrepareQual(aggref->aggfilter);
+			if (aggref->args != NIL)
+			{
+				Expr	   *arg = linitial_node(TargetEntry, aggref->args)->expr;
+
+				/* sum adds in its result type, as its transition does */
+				if (state->kind == LAMBDA_STATE_SUM)
+				{
+					Oid			argType = exprType((Node *) arg);
+
+					arg = (Expr *) coerce_to_target_type(NULL, (Node *) arg, argType,
+														 aggref->aggtype, -1,
+														 COERCION_IMPLICIT,
+														 COERCE_IMPLICIT_CAST, -1);
+					if (arg == NULL)
+						elog(ERROR, "cannot sum type %s in type %s",
+							 format_type_be(argType), format_type_be(aggref->aggtype));
+				}
+				state->arg = Prepare(arg);
+			}
+		}
+		else
+		{
+			TypeCacheEntry *tce = lookup_type_cache(att->atttypid, TYPECACHE_EQ_OPR);
+
+			fold->keys[k] = Prepare(tle->expr);
+			fold->keyColumns[k] = column;
+			TupleDescInitEntry(keyDesc, k + 1, NameStr(att->attname),
+							   att->atttypid, att->atttypmod, 0);
+			TupleDescInitEntryCollation(keyDesc, k + 1, att->attcollation);
+			keyIdx[k] = k + 1;
+			eqFuncs[k] = get_opcode(tce->eq_opr);
+			collations[k] = att->attcollation;
+			if (layout->hasHash[column])
+				fmgr_info_copy(&hashFns[k], &layout->hashFn[column], context);
+			else
+			{
+				/* no hash function: every value hashes alike, equality decides */
+				hashFns[k].fn_addr = NoHash;
+				hashFns[k].fn_nargs = 1;
+				hashFns[k].fn_strict = true;
+				hashFns[k].fn_mcxt = context;
+			}
+			k++;
+		}
+		column++;
+	}
+
+	if (fold->nkeys > 0)
+	{
+		fold->keySlot = MakeSingleTupleTableSlot(keyDesc, &TTSOpsMinimalTuple);
+		fold->groups = BuildTupleHashTableExt(NULL, keyDesc, fold->nkeys, keyIdx,
+											  eqFuncs, hashFns, collations,
+											  64, 0, context, fold->groupcxt,
+											  fold->econtext->ecxt_per_tuple_memory,
+											  false);
+	}
+}
+
+static Datum
+NoHash(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_UINT32(0);
+}
+
+/* An expression of the partial-state query, planned and ready to run */
+static ExprState *
+Prepare(Expr *expr)
+{
+	return ExecInitExpr(expression_planner(expr), NULL);
+}
+
+/* The same for a condition: NULL counts as false, as in WHERE */
+static ExprState *
+PrepareQual(Expr *expr)
+{
+	return ExecInitQual(make_ands_implicit(expression_planner(expr)), NULL);
+}
