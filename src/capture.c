@@ -280,10 +280,12 @@ CaptureCover(Oid viewid)
 }
 
 /*
- * Add this transaction's own uncommitted, uncovered rows for viewid.
+ * Add this transaction's own uncommitted, uncovered rows for viewid; with
+ * key (see SpeedRead), only those of that group.
  */
 void
-CaptureRead(Oid viewid, Tuplestorestate *tupstore)
+CaptureRead(Oid viewid, LambdaLayout *layout, Datum *key, bool *keynull,
+			Tuplestorestate *tupstore)
 {
 	CapturedView *cv = FindView(viewid, false);
 	ListCell   *lc;
@@ -294,7 +296,8 @@ CaptureRead(Oid viewid, Tuplestorestate *tupstore)
 	{
 		CapturedRow *row = lfirst(lc);
 
-		if (row->coveredAt == 0)
+		if (row->coveredAt == 0 &&
+			(key == NULL || LayoutTupleHasKey(layout, row->tuple, key, keynull)))
 			tuplestore_puttuple(tupstore, row->tuple);
 	}
 }

@@ -12,11 +12,14 @@
 
 #include "utils/tuplestore.h"
 
+#include "layout.h"
+
 /* The capture trigger's name for the rows a statement inserted */
 #define LAMBDA_CAPTURE_TABLE	"lambda_new_rows"
 
 extern void CaptureInit(void);
 extern void CaptureCover(Oid viewid);
-extern void CaptureRead(Oid viewid, Tuplestorestate *tupstore);
+extern void CaptureRead(Oid viewid, LambdaLayout *layout, Datum *key,
+						bool *keynull, Tuplestorestate *tupstore);
 
 #endif							/* LAMBDA_CAPTURE_H */

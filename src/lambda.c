@@ -21,6 +21,7 @@
 #include "capture.h"
 #include "guc.h"
 #include "lambda.h"
+#include "lookup.h"
 #include "shmem.h"
 #include "utility.h"
 #include "worker.h"
@@ -47,6 +48,7 @@ _PG_init(void)
 	GucInit();
 	ShmemInit();
 	CaptureInit();
+	LookupInit();
 	UtilityInit();
 	WorkerInit();
 

@@ -99,6 +99,27 @@ LayoutGet(Oid viewid)
 }
 
 /*
+ * The layout of viewid if it is a lambda view, else NULL.
+ */
+LambdaLayout *
+LayoutFind(Oid viewid)
+{
+	LambdaLayout *layout = NULL;
+	LambdaViewEntry entry;
+	bool		isView;
+
+	if (layouts != NULL)
+		layout = hash_search(layouts, &viewid, HASH_FIND, NULL);
+	if (layout != NULL && layout->valid)
+		return layout;
+
+	SPI_connect();
+	isView = CatalogGetView(viewid, &entry);
+	SPI_finish();
+	return isView ? LayoutGet(viewid) : NULL;
+}
+
+/*
  * Relcache invalidation callback: a view that was dropped (or changed) is
  * built again on next use, so a new view that gets its OID never sees the
  * old one's layout; so is one whose master changed, whose rows the capture
@@ -297,6 +318,24 @@ LayoutKeysEqual(LambdaLayout *layout, Datum *a, bool *anull, Datum *b, bool *bnu
 			return false;
 	}
 	return true;
+}
+
+/*
+ * Is tuple, a partial state row, of the group key?
+ */
+bool
+LayoutTupleHasKey(LambdaLayout *layout, HeapTuple tuple, Datum *key, bool *keynull)
+{
+	int			natts = layout->desc->natts;
+	Datum	   *values = palloc(sizeof(Datum) * natts);
+	bool	   *isnull = palloc(sizeof(bool) * natts);
+	bool		match;
+
+	heap_deform_tuple(tuple, layout->desc, values, isnull);
+	match = LayoutKeysEqual(layout, values, isnull, key, keynull);
+	pfree(values);
+	pfree(isnull);
+	return match;
 }
 
 /*

@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
 
@@ -35,10 +36,13 @@ typedef struct LambdaLayout
 } LambdaLayout;
 
 extern LambdaLayout *LayoutGet(Oid viewid);
+extern LambdaLayout *LayoutFind(Oid viewid);
 extern void LayoutForget(Oid viewid);
 extern uint32 LayoutHashKeys(LambdaLayout *layout, Datum *values, bool *isnull);
 extern bool LayoutKeysEqual(LambdaLayout *layout, Datum *a, bool *anull,
 							Datum *b, bool *bnull);
+extern bool LayoutTupleHasKey(LambdaLayout *layout, HeapTuple tuple,
+							  Datum *key, bool *keynull);
 extern void LayoutMerge(LambdaLayout *layout, Datum *a, bool *anull,
 						Datum *b, bool *bnull);
 

@@ -60,7 +60,6 @@ PG_FUNCTION_INFO_V1(fast_path);
 PG_FUNCTION_INFO_V1(speed_status);
 
 static char *MergedState(LambdaAgg *agg, const char *name, Oid stateType);
-static void CheckSpeedColumns(TupleDesc expected, TupleDesc actual, Oid viewid);
 
 /*
  * SQL of the user-facing view of a lambda view.
@@ -216,29 +215,36 @@ speed(PG_FUNCTION_ARGS)
 	Oid			viewid = PG_GETARG_OID(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LambdaLayout *layout;
-	AclResult	aclresult;
 
 	LambdaCheckPreloaded();
-
-	aclresult = pg_class_aclcheck(viewid, GetUserId(), ACL_SELECT);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_VIEW, get_rel_name(viewid));
-
+	SpeedCheckReadable(viewid);
 	layout = LayoutGet(viewid);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	CheckSpeedColumns(rsinfo->setDesc, layout->desc, viewid);
+	SpeedCheckColumns(rsinfo->setDesc, layout->desc, viewid);
 
-	SpeedRead(viewid, GetActiveSnapshot(), rsinfo->setResult);
-	CaptureRead(viewid, rsinfo->setResult);
+	SpeedRead(viewid, GetActiveSnapshot(), layout, NULL, NULL, rsinfo->setResult);
+	CaptureRead(viewid, layout, NULL, NULL, rsinfo->setResult);
 	return (Datum) 0;
+}
+
+/*
+ * Reading a view's speed layer takes the right to read the view.
+ */
+void
+SpeedCheckReadable(Oid viewid)
+{
+	AclResult	aclresult = pg_class_aclcheck(viewid, GetUserId(), ACL_SELECT);
+
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_VIEW, get_rel_name(viewid));
 }
 
 /*
  * The caller's column definition list must be the view's partial state row
  * type: the rows are put out as they are.
  */
-static void
-CheckSpeedColumns(TupleDesc expected, TupleDesc actual, Oid viewid)
+void
+SpeedCheckColumns(TupleDesc expected, TupleDesc actual, Oid viewid)
 {
 	int			i;
 	bool		ok = expected->natts == actual->natts;

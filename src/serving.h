@@ -10,8 +10,12 @@
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
+
 #include "viewdef.h"
 
 extern char *ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable);
+extern void SpeedCheckReadable(Oid viewid);
+extern void SpeedCheckColumns(TupleDesc expected, TupleDesc actual, Oid viewid);
 
 #endif							/* LAMBDA_SERVING_H */

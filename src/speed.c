@@ -396,19 +396,27 @@ SpeedUsable(Oid viewid, Snapshot snapshot)
  * settled states of its generation and the pending deltas its snapshot
  * sees that the generation does not cover.  Rows of one group may appear
  * more than once; the serving view merges them.
+ *
+ * With key (a partial state row's values, of which only the group keys
+ * are read), only that group's rows: one probe of the generation's hash
+ * table, and a look at each pending delta.
  */
 void
-SpeedRead(Oid viewid, Snapshot snapshot, Tuplestorestate *tupstore)
+SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
+		  Datum *key, bool *keynull, Tuplestorestate *tupstore)
 {
 	dsa_area   *dsa = LambdaDsa();
 	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
 	LambdaGeneration *gen;
 	HeapTupleData tuple;
 	dsa_pointer dp;
+	uint32		hash = 0;
 	uint32		i;
 
 	if (view == NULL)
 		return;
+	if (key != NULL)
+		hash = LayoutHashKeys(layout, key, keynull);
 
 	tuple.t_tableOid = InvalidOid;
 	ItemPointerSetInvalid(&tuple.t_self);
@@ -421,13 +429,17 @@ SpeedRead(Oid viewid, Snapshot snapshot, Tuplestorestate *tupstore)
 
 		for (i = 0; i < gen->nbuckets; i++)
 		{
+			if (key != NULL && i != hash % gen->nbuckets)
+				continue;
 			for (dp = buckets[i]; DsaPointerIsValid(dp);)
 			{
 				LambdaEntry *entry = dsa_get_address(dsa, dp);
 
 				tuple.t_len = entry->len;
 				tuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
-				tuplestore_puttuple(tupstore, &tuple);
+				if (key == NULL ||
+					(entry->hash == hash && LayoutTupleHasKey(layout, &tuple, key, keynull)))
+					tuplestore_puttuple(tupstore, &tuple);
 				dp = entry->next;
 			}
 		}
@@ -445,7 +457,8 @@ SpeedRead(Oid viewid, Snapshot snapshot, Tuplestorestate *tupstore)
 				{
 					tuple.t_len = *(uint32 *) item;
 					tuple.t_data = (HeapTupleHeader) ITEM_DATA(item);
-					tuplestore_puttuple(tupstore, &tuple);
+					if (key == NULL || LayoutTupleHasKey(layout, &tuple, key, keynull))
+						tuplestore_puttuple(tupstore, &tuple);
 					item += ITEM_SIZE(tuple.t_len);
 				}
 			}

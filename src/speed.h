@@ -23,7 +23,8 @@ extern void SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xma
 							   TransactionId *xip, int xcnt, TransactionId batchXid,
 							   bool fresh);
 extern bool SpeedUsable(Oid viewid, Snapshot snapshot);
-extern void SpeedRead(Oid viewid, Snapshot snapshot, Tuplestorestate *tupstore);
+extern void SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
+					  Datum *key, bool *keynull, Tuplestorestate *tupstore);
 extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
 						TransactionId horizon);
 extern bool SpeedNeedsBatch(LambdaSharedView *view);

@@ -116,3 +116,56 @@ END $$;
 SELECT speed_pending FROM lambda.views WHERE view = 'pm_by_k'::regclass;
 SELECT n FROM pm_by_k WHERE k = 'p';
 SELECT diff_count('pm_by_k');
+
+-- a filter that fixes every group key looks the group up in the speed
+-- layer (a custom scan) instead of reading all of it, with the same answer
+CREATE TABLE lk (a int, b text, v int);
+SELECT lambda.create_master('lk');
+SELECT lambda.create_view('lk_by_ab', 'SELECT a, b, count(*) AS n, sum(v) AS s FROM lk GROUP BY a, b');
+INSERT INTO lk SELECT i % 5, (i % 3)::text, i FROM generate_series(1, 30) i;
+INSERT INTO lk VALUES (7, 'only speed', 1), (NULL, NULL, 2);
+CREATE FUNCTION speed_scan(query text) RETURNS SETOF text
+LANGUAGE sql AS $$
+    SELECT trim(p) FROM plan_of(query) p WHERE p ~ 'Custom Scan|Function Scan'
+$$;
+SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a = 1 AND b = '1'$$);
+SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE b = '1' AND 1::smallint = a$$);
+-- not every key fixed, a wider integer, not an equality: the function scan
+SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a = 1$$);
+SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a = 1::bigint AND b = '1'$$);
+SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a < 1 AND b = '1'$$);
+SELECT * FROM lk_by_ab WHERE a = 1 AND b = '1';
+SELECT * FROM lk_by_ab WHERE a = 7 AND b = 'only speed';
+SELECT * FROM lk_by_ab WHERE a = 8 AND b = 'nowhere';
+-- every group, looked up one by one (a parameter, rescanned); = finds
+-- every group but the one whose keys are NULL
+SELECT count(*) AS groups, count(*) FILTER (WHERE (m.n, m.s) = (q.n, q.s)) AS equal
+  FROM (SELECT a, b, count(*) AS n, sum(v) AS s FROM lk GROUP BY a, b) q
+  LEFT JOIN LATERAL (SELECT * FROM lk_by_ab v WHERE v.a = q.a AND v.b = q.b) m ON true;
+-- a generic plan's parameters; the transaction's own rows, without a
+-- rolled-back savepoint's
+PREPARE lk_point(int, text) AS SELECT n, s FROM lk_by_ab WHERE a = $1 AND b = $2;
+SET plan_cache_mode = force_generic_plan;
+BEGIN;
+INSERT INTO lk VALUES (1, '1', 1000);
+SAVEPOINT s;
+INSERT INTO lk VALUES (1, '1', 100000);
+ROLLBACK TO SAVEPOINT s;
+EXECUTE lk_point(1, '1');
+ROLLBACK;
+EXECUTE lk_point(1, '1');
+EXECUTE lk_point(NULL, '1');
+RESET plan_cache_mode;
+DEALLOCATE lk_point;
+SELECT diff_count('lk_by_ab');
+-- the look-up checks what lambda.speed() checks
+CREATE ROLE lambda_outsider;
+SET ROLE lambda_outsider;
+SELECT * FROM lambda.speed('lk_by_ab') AS s(a int, b text, n bigint, s bigint)
+ WHERE a = 1 AND b = '1';
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP ROLE lambda_outsider;
+SELECT * FROM lambda.speed('lk_by_ab') AS s(a int, b text, n int, s bigint)
+ WHERE a = 1 AND b = '1';
+\echo :LAST_ERROR_SQLSTATE

@@ -1,0 +1,413 @@
+/*-------------------------------------------------------------------------
+ *
+ * lookup.c
+ *	  Point look-ups in the speed layer: a custom scan that stands in for
+ *	  lambda.speed() when a query fixes every group key.
+ *
+ * lambda.speed() is a set-returning function: it hands over every group the
+ * speed layer holds, and a filter on the group keys is applied afterwards.
+ * A point query on the merged view ("WHERE country = 'DE'") would then cost
+ * as much as the whole speed layer, while its batch-table side is one index
+ * probe.  The planner pushes such a filter down through the serving view's
+ * GROUP BY and UNION ALL to the function scan; there this hook offers, next
+ * to the function scan, a custom scan that looks the group up in the speed
+ * layer's hash table, checks the pending deltas and the transaction's own
+ * rows, and returns only that group's rows.
+ *
+ * The custom scan is taken only when every group key is compared with a
+ * pseudo-constant (a constant or a parameter) by the key type's own
+ * equality (or an integer compared with a narrower one), under a collation
+ * that agrees with the key's: then "equal to the key" means the same for
+ * the look-up as for the filter.  Every pushed-down filter is still checked
+ * on the rows it returns.  It checks what lambda.speed() checks, the right
+ * to execute it and to read the view, and returns the same rows.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/stratnum.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_func.h"
+#include "parser/parsetree.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/typcache.h"
+
+#include "capture.h"
+#include "lambda.h"
+#include "layout.h"
+#include "lookup.h"
+#include "serving.h"
+#include "speed.h"
+
+/* Executor state of a look-up */
+typedef struct LookupState
+{
+	CustomScanState css;
+	Oid			viewid;
+	Oid			funcid;			/* lambda.speed, for its EXECUTE right */
+	LambdaLayout *layout;
+	List	   *keyExprs;		/* ExprState per group key */
+	Datum	   *key;			/* a partial state row, keys filled in */
+	bool	   *keynull;
+	Tuplestorestate *rows;		/* the group's rows, once looked up */
+	TupleTableSlot *readSlot;	/* reads rows */
+} LookupState;
+
+static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
+
+static void LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+						   RangeTblEntry *rte);
+static Expr *KeyValue(RestrictInfo *rinfo, Index rti, AttrNumber attno,
+					  Form_pg_attribute att);
+static Plan *PlanLookup(PlannerInfo *root, RelOptInfo *rel,
+						struct CustomPath *best_path, List *tlist,
+						List *clauses, List *custom_plans);
+static Node *CreateLookupState(CustomScan *cscan);
+static void BeginLookup(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *ExecLookup(CustomScanState *node);
+static TupleTableSlot *LookupNext(ScanState *node);
+static bool LookupRecheck(ScanState *node, TupleTableSlot *slot);
+static void EndLookup(CustomScanState *node);
+static void RescanLookup(CustomScanState *node);
+
+static const CustomPathMethods LookupPathMethods = {
+	.CustomName = "LambdaSpeedLookup",
+	.PlanCustomPath = PlanLookup,
+};
+
+static const CustomScanMethods LookupScanMethods = {
+	.CustomName = "LambdaSpeedLookup",
+	.CreateCustomScanState = CreateLookupState,
+};
+
+static const CustomExecMethods LookupExecMethods = {
+	.CustomName = "LambdaSpeedLookup",
+	.BeginCustomScan = BeginLookup,
+	.ExecCustomScan = ExecLookup,
+	.EndCustomScan = EndLookup,
+	.ReScanCustomScan = RescanLookup,
+};
+
+void
+LookupInit(void)
+{
+	prev_set_rel_pathlist = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = LookupPathlist;
+	RegisterCustomScanMethods(&LookupScanMethods);
+}
+
+/*
+ * set_rel_pathlist_hook: offer a look-up for a scan of lambda.speed(V)
+ * whose filters fix every group key of V.
+ */
+static void
+LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	RangeTblFunction *rtfunc;
+	FuncExpr   *func;
+	Const	   *arg;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Oid			speedFunc;
+	LambdaLayout *layout;
+	List	   *keyValues = NIL;
+	CustomPath *path;
+	int			i;
+
+	if (prev_set_rel_pathlist)
+		prev_set_rel_pathlist(root, rel, rti, rte);
+
+	if (!lambda_preloaded || rte->rtekind != RTE_FUNCTION || rte->funcordinality ||
+		list_length(rte->functions) != 1 || rel->baserestrictinfo == NIL)
+		return;
+	rtfunc = linitial_node(RangeTblFunction, rte->functions);
+	if (!IsA(rtfunc->funcexpr, FuncExpr))
+		return;
+	func = (FuncExpr *) rtfunc->funcexpr;
+	if (func->funcresulttype != RECORDOID || list_length(func->args) != 1 ||
+		!IsA(linitial(func->args), Const))
+		return;
+	arg = linitial_node(Const, func->args);
+	if (arg->consttype != REGCLASSOID || arg->constisnull)
+		return;
+	speedFunc = LookupFuncName(list_make2(makeString("lambda"), makeString("speed")),
+							   1, argtypes, true);
+	if (func->funcid != speedFunc)
+		return;
+
+	layout = LayoutFind(DatumGetObjectId(arg->constvalue));
+	if (layout == NULL || layout->nkeys == 0 ||
+		list_length(rtfunc->funccoltypes) != layout->desc->natts)
+		return;
+
+	/* The group keys are the first columns; each needs an equality filter */
+	for (i = 0; i < layout->nkeys; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(layout->desc, i);
+		Expr	   *value = NULL;
+		ListCell   *lc;
+
+		if (layout->isState[i] || list_nth_oid(rtfunc->funccoltypes, i) != att->atttypid)
+			return;
+		foreach(lc, rel->baserestrictinfo)
+		{
+			value = KeyValue(lfirst_node(RestrictInfo, lc), rti, i + 1, att);
+			if (value != NULL)
+				break;
+		}
+		if (value == NULL)
+			return;
+		keyValues = lappend(keyValues, value);
+	}
+
+	path = makeNode(CustomPath);
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = rel;
+	path->path.pathtarget = rel->reltarget;
+	path->path.param_info = NULL;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = false;
+	path->path.parallel_workers = 0;
+	path->path.rows = Min(rel->rows, 1);
+	/* a hash probe, and a look at each pending delta */
+	path->path.startup_cost = 0;
+	path->path.total_cost = cpu_tuple_cost + cpu_operator_cost * layout->nkeys;
+	path->path.pathkeys = NIL;
+	path->flags = 0;
+	path->custom_paths = NIL;
+	path->custom_private = list_make2(list_make2_oid(layout->viewid, speedFunc),
+									  keyValues);
+	path->methods = &LookupPathMethods;
+	add_path(rel, &path->path);
+}
+
+/*
+ * If the clause compares key column attno of rel rti (of type att) with a
+ * pseudo-constant, by an equality that means the key's, the pseudo-constant
+ * as a value of the key's type; else NULL.
+ */
+static Expr *
+KeyValue(RestrictInfo *rinfo, Index rti, AttrNumber attno, Form_pg_attribute att)
+{
+	OpExpr	   *op;
+	Node	   *var;
+	Node	   *value;
+	Oid			valueType;
+	Oid			keyEq;
+
+	if (!IsA(rinfo->clause, OpExpr))
+		return NULL;
+	op = (OpExpr *) rinfo->clause;
+	if (list_length(op->args) != 2)
+		return NULL;
+
+	var = linitial(op->args);
+	value = lsecond(op->args);
+	if (IsA(value, Var) || IsA(value, RelabelType))
+	{
+		var = lsecond(op->args);
+		value = linitial(op->args);
+	}
+	/* a binary-compatible relabelling, as for varchar = text, changes nothing */
+	if (IsA(var, RelabelType))
+		var = (Node *) ((RelabelType *) var)->arg;
+	if (!IsA(var, Var) || ((Var *) var)->varno != rti ||
+		((Var *) var)->varattno != attno || ((Var *) var)->varlevelsup != 0)
+		return NULL;
+	if (contain_var_clause(value) || contain_volatile_functions(value))
+		return NULL;
+
+	/* the equality of the key's type, under a collation that means the same */
+	if (OidIsValid(att->attcollation) && op->inputcollid != att->attcollation &&
+		!(get_collation_isdeterministic(op->inputcollid) &&
+		  get_collation_isdeterministic(att->attcollation)))
+		return NULL;
+	keyEq = lookup_type_cache(att->atttypid, TYPECACHE_EQ_OPR)->eq_opr;
+	valueType = exprType(value);
+	if (op->opno == keyEq && (valueType == att->atttypid ||
+							  IsBinaryCoercible(valueType, att->atttypid)))
+		return (Expr *) value;
+
+	/*
+	 * An integer key compared with a narrower integer: the value converts
+	 * exactly.  (A wider one might not fit, and the conversion would fail
+	 * where the filter is merely false.)
+	 */
+	if ((att->atttypid == INT8OID && (valueType == INT4OID || valueType == INT2OID)) ||
+		(att->atttypid == INT4OID && valueType == INT2OID))
+	{
+		if (op->opno != get_opfamily_member(INTEGER_BTREE_FAM_OID, att->atttypid,
+											valueType, BTEqualStrategyNumber) &&
+			op->opno != get_opfamily_member(INTEGER_BTREE_FAM_OID, valueType,
+											att->atttypid, BTEqualStrategyNumber))
+			return NULL;
+		return (Expr *) coerce_to_target_type(NULL, value, valueType, att->atttypid, -1,
+											  COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+	}
+	return NULL;
+}
+
+/*
+ * The plan: a scan of no relation (the function is not called) whose scan
+ * tuple is the function's row, with the key values as custom_exprs.
+ */
+static Plan *
+PlanLookup(PlannerInfo *root, RelOptInfo *rel, struct CustomPath *best_path,
+		   List *tlist, List *clauses, List *custom_plans)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	RangeTblFunction *rtfunc = linitial_node(RangeTblFunction, rte->functions);
+	List	   *scanTlist = NIL;
+	ListCell   *type;
+	ListCell   *typmod;
+	ListCell   *collation;
+	AttrNumber	attno = 1;
+
+	forthree(type, rtfunc->funccoltypes, typmod, rtfunc->funccoltypmods,
+			 collation, rtfunc->funccolcollations)
+	{
+		Var		   *var = makeVar(rel->relid, attno, lfirst_oid(type),
+								  lfirst_int(typmod), lfirst_oid(collation), 0);
+
+		scanTlist = lappend(scanTlist, makeTargetEntry((Expr *) var, attno, NULL, false));
+		attno++;
+	}
+
+	cscan->scan.plan.targetlist = tlist;
+	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	cscan->scan.scanrelid = 0;
+	cscan->flags = best_path->flags;
+	cscan->custom_scan_tlist = scanTlist;
+	cscan->custom_exprs = lsecond(best_path->custom_private);
+	cscan->custom_private = linitial(best_path->custom_private);
+	cscan->methods = &LookupScanMethods;
+	return &cscan->scan.plan;
+}
+
+static Node *
+CreateLookupState(CustomScan *cscan)
+{
+	LookupState *state = palloc0(sizeof(LookupState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &LookupExecMethods;
+	state->viewid = linitial_oid(cscan->custom_private);
+	state->funcid = lsecond_oid(cscan->custom_private);
+	return (Node *) state;
+}
+
+static void
+BeginLookup(CustomScanState *node, EState *estate, int eflags)
+{
+	LookupState *state = (LookupState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	TupleDesc	desc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	AclResult	aclresult;
+
+	state->keyExprs = ExecInitExprList(cscan->custom_exprs, &node->ss.ps);
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	/* What calling lambda.speed() would check */
+	LambdaCheckPreloaded();
+	aclresult = pg_proc_aclcheck(state->funcid, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(state->funcid));
+	SpeedCheckReadable(state->viewid);
+	state->layout = LayoutGet(state->viewid);
+	SpeedCheckColumns(desc, state->layout->desc, state->viewid);
+
+	state->key = palloc0(sizeof(Datum) * desc->natts);
+	state->keynull = palloc0(sizeof(bool) * desc->natts);
+	state->readSlot = ExecAllocTableSlot(&estate->es_tupleTable, desc,
+										 &TTSOpsMinimalTuple);
+}
+
+static TupleTableSlot *
+ExecLookup(CustomScanState *node)
+{
+	return ExecScan(&node->ss, LookupNext, LookupRecheck);
+}
+
+/*
+ * The next row of the group; the first call looks it up.
+ */
+static TupleTableSlot *
+LookupNext(ScanState *node)
+{
+	LookupState *state = (LookupState *) node;
+	TupleTableSlot *slot = node->ss_ScanTupleSlot;
+
+	if (state->rows == NULL)
+	{
+		ExprContext *econtext = node->ps.ps_ExprContext;
+		bool		anyNull = false;
+		ListCell   *lc;
+		int			i = 0;
+
+		state->rows = tuplestore_begin_heap(false, false, work_mem);
+		foreach(lc, state->keyExprs)
+		{
+			state->key[i] = ExecEvalExprSwitchContext(lfirst(lc), econtext,
+													  &state->keynull[i]);
+			anyNull |= state->keynull[i];
+			i++;
+		}
+		/* = NULL is never true */
+		if (!anyNull)
+		{
+			SpeedRead(state->viewid, GetActiveSnapshot(), state->layout,
+					  state->key, state->keynull, state->rows);
+			CaptureRead(state->viewid, state->layout, state->key, state->keynull,
+						state->rows);
+		}
+		ResetExprContext(econtext);
+	}
+
+	if (!tuplestore_gettupleslot(state->rows, true, false, state->readSlot))
+		return ExecClearTuple(slot);
+	return ExecCopySlot(slot, state->readSlot);
+}
+
+static bool
+LookupRecheck(ScanState *node, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static void
+RescanLookup(CustomScanState *node)
+{
+	LookupState *state = (LookupState *) node;
+
+	if (state->rows != NULL)
+		tuplestore_end(state->rows);
+	state->rows = NULL;
+	ExecScanReScan(&node->ss);
+}
+
+static void
+EndLookup(CustomScanState *node)
+{
+	LookupState *state = (LookupState *) node;
+
+	if (state->rows != NULL)
+		tuplestore_end(state->rows);
+	state->rows = NULL;
+}
