@@ -131,6 +131,20 @@ CREATE AGGREGATE lambda.int8_sum(bigint) (
 COMMENT ON AGGREGATE lambda.int8_sum(bigint) IS
 'sum of bigint values as bigint, for merging partial counts';
 
+/*
+ * Sum of numerics, for merging partial sums: the same value and scale as
+ * sum(numeric), whose state is built for many rows per group; a merge sees
+ * one or two, and this state is just the running numeric.
+ */
+CREATE AGGREGATE lambda.numeric_sum(numeric) (
+    SFUNC = numeric_add,
+    STYPE = numeric,
+    COMBINEFUNC = numeric_add,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE lambda.numeric_sum(numeric) IS
+'sum of numeric values, for merging partial sums';
+
 /* Views */
 
 CREATE FUNCTION lambda.create_view(name text, query text, schedule text DEFAULT NULL)

@@ -27,8 +27,8 @@
  * costs nothing.
  *
  * The merge gives back PostgreSQL's own results: counts and sums of
- * integers are added as bigint (lambda.int8_sum), other sums with their own
- * sum(), avg divides the merged sum by the merged count as avg() does
+ * integers are added as bigint (lambda.int8_sum), numeric sums with a
+ * light-weight sum (lambda.numeric_sum), other sums with their own sum(), avg divides the merged sum by the merged count as avg() does
  * internally, min and max take the min and max.
  *
  *-------------------------------------------------------------------------
@@ -172,6 +172,8 @@ MergedState(LambdaAgg *agg, const char *name, Oid stateType)
 		case LAMBDA_AGG_SUM:
 			if (stateType == INT8OID)
 				return psprintf("lambda.int8_sum(u.%s)", col);
+			if (stateType == NUMERICOID)
+				return psprintf("lambda.numeric_sum(u.%s)", col);
 			return psprintf("sum(u.%s)", col);
 		case LAMBDA_AGG_MIN:
 			return psprintf("min(u.%s)", col);
@@ -182,6 +184,8 @@ MergedState(LambdaAgg *agg, const char *name, Oid stateType)
 				const char *count = quote_identifier(psprintf("%s_count", agg->name));
 				const char *sum = stateType == INT8OID ?
 				psprintf("lambda.int8_sum(u.%s)::numeric", col) :
+				stateType == NUMERICOID ?
+				psprintf("lambda.numeric_sum(u.%s)", col) :
 				psprintf("sum(u.%s)", col);
 				const char *divisor;
 

@@ -113,3 +113,14 @@ INSERT INTO typed (k, i4) VALUES (repeat('x', 5000), 1), (repeat('x', 5000), 2);
 SELECT lambda.run_batch('by_expr');
 SELECT length(lk), again = lk AS same, n FROM by_expr ORDER BY 1 NULLS FIRST, 3;
 SELECT diff_count('by_expr'), batch_diff_count('by_expr');
+
+-- merged numeric sums keep sum()'s value and display scale, as text
+CREATE TABLE scaled (k int, x numeric);
+SELECT lambda.create_master('scaled');
+INSERT INTO scaled VALUES (1, 1.5), (1, 2.25), (2, 7);
+SELECT lambda.create_view('scaled_sum', 'SELECT k, sum(x) AS s, avg(x) AS a FROM scaled GROUP BY k');
+INSERT INTO scaled VALUES (1, 0.125), (2, 1), (3, NULL);
+SELECT v.k, v.s::text, q.s::text AS query_s, v.a::text, q.a::text AS query_a
+  FROM scaled_sum v
+  JOIN (SELECT k, sum(x) AS s, avg(x) AS a FROM scaled GROUP BY k) q USING (k)
+ ORDER BY k;
