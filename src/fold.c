@@ -89,6 +89,7 @@ struct LambdaFold
 	TupleTableSlot *keySlot;	/* a row's group keys */
 	TupleHashTable groups;		/* keys -> FoldGroup; NULL without keys */
 	FoldGroup  *onlyGroup;		/* without keys, the one group, if any row */
+	bool		dirty;			/* groups may hold something */
 };
 
 static LambdaFold *FoldBuild(LambdaLayout *layout);
@@ -96,7 +97,11 @@ static void FoldPrepareAll(LambdaLayout *layout, LambdaFold *fold);
 static ExprState *Prepare(Expr *expr);
 static ExprState *PrepareQual(Expr *expr);
 static FoldGroup *GroupOf(LambdaFold *fold, bool *isnew);
-static void Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group);
+static FoldGroup *NewGroup(LambdaFold *fold, MemoryContext cxt);
+static void Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group,
+					MemoryContext cxt);
+static FoldGroup *FoldOneRow(LambdaLayout *layout, LambdaFold *fold);
+static List *GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext into);
 static void Keep(FoldGroup *group, int i, Datum value, FoldState *state,
 				 MemoryContext cxt);
 static HeapTuple FormPartialRow(LambdaLayout *layout, LambdaFold *fold,
@@ -118,6 +123,7 @@ FoldRows(LambdaLayout *layout, Relation rel, Tuplestorestate *rows,
 	TupleTableSlot *slot;
 	TupleConversionMap *map;
 	List	   *result = NIL;
+	int64		nrows = tuplestore_tuple_count(rows);
 	MemoryContext old;
 
 	if (fold == NULL)
@@ -125,10 +131,14 @@ FoldRows(LambdaLayout *layout, Relation rel, Tuplestorestate *rows,
 	econtext = fold->econtext;
 
 	/* An earlier statement may have failed half way */
-	MemoryContextReset(fold->groupcxt);
-	if (fold->groups != NULL)
-		ResetTupleHashTable(fold->groups);
-	fold->onlyGroup = NULL;
+	if (fold->dirty)
+	{
+		MemoryContextReset(fold->groupcxt);
+		if (fold->groups != NULL)
+			ResetTupleHashTable(fold->groups);
+		fold->onlyGroup = NULL;
+	}
+	fold->dirty = true;
 
 	/* Rows of a partition are read as rows of the master */
 	if (RelationGetRelid(rel) == layout->master)
@@ -158,13 +168,44 @@ FoldRows(LambdaLayout *layout, Relation rel, Tuplestorestate *rows,
 			continue;
 
 		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		if (nrows == 1)
+		{
+			/* One row, one group: nothing to group (a single-row INSERT) */
+			group = FoldOneRow(layout, fold);
+			MemoryContextSwitchTo(into);
+			result = list_make1(FormPartialRow(layout, fold, fold->keySlot, group));
+			MemoryContextSwitchTo(old);
+			break;
+		}
 		group = GroupOf(fold, &isnew);
-		Advance(layout, fold, group);
+		Advance(layout, fold, group, fold->groupcxt);
 		MemoryContextSwitchTo(old);
 	}
 	ResetExprContext(econtext);
 
-	old = MemoryContextSwitchTo(into);
+	if (nrows > 1)
+		result = GroupRows(layout, fold, into);
+	fold->dirty = false;
+
+	if (slot != inslot)
+		ExecDropSingleTupleTableSlot(slot);
+	if (inslot != fold->masterSlot)
+		ExecDropSingleTupleTableSlot(inslot);
+	else
+		ExecClearTuple(inslot);
+	return result;
+}
+
+/*
+ * The partial state rows of the groups, allocated in into; empties the
+ * groups.
+ */
+static List *
+GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext into)
+{
+	MemoryContext old = MemoryContextSwitchTo(into);
+	List	   *result = NIL;
+
 	if (fold->groups != NULL)
 	{
 		TupleHashIterator iter;
@@ -185,12 +226,6 @@ FoldRows(LambdaLayout *layout, Relation rel, Tuplestorestate *rows,
 		result = lappend(result, FormPartialRow(layout, fold, NULL, fold->onlyGroup));
 	MemoryContextSwitchTo(old);
 
-	if (slot != inslot)
-		ExecDropSingleTupleTableSlot(slot);
-	if (inslot != fold->masterSlot)
-		ExecDropSingleTupleTableSlot(inslot);
-	else
-		ExecClearTuple(inslot);
 	MemoryContextReset(fold->groupcxt);
 	if (fold->groups != NULL)
 		ResetTupleHashTable(fold->groups);
@@ -229,15 +264,7 @@ GroupOf(LambdaFold *fold, bool *isnew)
 
 	if (*isnew)
 	{
-		group = MemoryContextAlloc(fold->groupcxt, sizeof(FoldGroup));
-		group->values = MemoryContextAlloc(fold->groupcxt, sizeof(Datum) * fold->nstates);
-		group->isnull = MemoryContextAlloc(fold->groupcxt, sizeof(bool) * fold->nstates);
-		for (i = 0; i < fold->nstates; i++)
-		{
-			/* count of nothing is 0; sum, min and max of nothing are NULL */
-			group->values[i] = Int64GetDatum(0);
-			group->isnull[i] = fold->states[i].kind != LAMBDA_STATE_COUNT;
-		}
+		group = NewGroup(fold, fold->groupcxt);
 		if (fold->groups == NULL)
 			fold->onlyGroup = group;
 		else
@@ -247,11 +274,56 @@ GroupOf(LambdaFold *fold, bool *isnew)
 }
 
 /*
+ * A group of no rows yet, in cxt.
+ */
+static FoldGroup *
+NewGroup(LambdaFold *fold, MemoryContext cxt)
+{
+	FoldGroup  *group = MemoryContextAlloc(cxt, sizeof(FoldGroup));
+	int			i;
+
+	group->values = MemoryContextAlloc(cxt, sizeof(Datum) * Max(fold->nstates, 1));
+	group->isnull = MemoryContextAlloc(cxt, sizeof(bool) * Max(fold->nstates, 1));
+	for (i = 0; i < fold->nstates; i++)
+	{
+		/* count of nothing is 0; sum, min and max of nothing are NULL */
+		group->values[i] = Int64GetDatum(0);
+		group->isnull[i] = fold->states[i].kind != LAMBDA_STATE_COUNT;
+	}
+	return group;
+}
+
+/*
+ * The group of the one row in the expression context's scan slot: its keys
+ * in fold->keySlot, its states returned.  Runs, and allocates, in per-row
+ * memory.
+ */
+static FoldGroup *
+FoldOneRow(LambdaLayout *layout, LambdaFold *fold)
+{
+	ExprContext *econtext = fold->econtext;
+	FoldGroup  *group = NewGroup(fold, CurrentMemoryContext);
+	TupleTableSlot *keys = fold->keySlot;
+	int			i;
+
+	if (keys != NULL)
+	{
+		ExecClearTuple(keys);
+		for (i = 0; i < fold->nkeys; i++)
+			keys->tts_values[i] = ExecEvalExpr(fold->keys[i], econtext,
+											   &keys->tts_isnull[i]);
+		ExecStoreVirtualTuple(keys);
+	}
+	Advance(layout, fold, group, CurrentMemoryContext);
+	return group;
+}
+
+/*
  * Advance a group's states by the row in the expression context's scan
- * slot.  Runs in per-row memory; what a group keeps is copied to groupcxt.
+ * slot.  Runs in per-row memory; what a group keeps is copied to cxt.
  */
 static void
-Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group)
+Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group, MemoryContext cxt)
 {
 	ExprContext *econtext = fold->econtext;
 	int			i;
@@ -282,7 +354,7 @@ Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group)
 			case LAMBDA_STATE_SUM:
 				if (!group->isnull[i])
 					value = FunctionCall2Coll(merge, collation, group->values[i], value);
-				Keep(group, i, value, state, fold->groupcxt);
+				Keep(group, i, value, state, cxt);
 				break;
 			case LAMBDA_STATE_MIN:
 			case LAMBDA_STATE_MAX:
@@ -293,7 +365,7 @@ Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group)
 					if (state->kind == LAMBDA_STATE_MIN ? cmp >= 0 : cmp <= 0)
 						break;
 				}
-				Keep(group, i, value, state, fold->groupcxt);
+				Keep(group, i, value, state, cxt);
 				break;
 		}
 	}
