@@ -15,7 +15,7 @@ OBJS = \
 	src/guc.o \
 	src/shmem.o \
 	src/layout.o \
-	src/capture.o src/fold.o src/lookup.o \
+	src/capture.o src/fold.o src/lookup.o src/merge.o \
 	src/speed.o \
 	src/serving.o \
 	src/worker.o

@@ -121,29 +121,12 @@ LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.fast_path(regclass) IS
 'whether the caller''s snapshot of a lambda view can be served by batch table and speed layer';
 
-/* Sum of bigints as a bigint: merges counts and sums of integers */
-CREATE AGGREGATE lambda.int8_sum(bigint) (
-    SFUNC = int8pl,
-    STYPE = bigint,
-    COMBINEFUNC = int8pl,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE lambda.int8_sum(bigint) IS
-'sum of bigint values as bigint, for merging partial counts';
-
-/*
- * Sum of numerics, for merging partial sums: the same value and scale as
- * sum(numeric), whose state is built for many rows per group; a merge sees
- * one or two, and this state is just the running numeric.
- */
-CREATE AGGREGATE lambda.numeric_sum(numeric) (
-    SFUNC = numeric_add,
-    STYPE = numeric,
-    COMBINEFUNC = numeric_add,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE lambda.numeric_sum(numeric) IS
-'sum of numeric values, for merging partial sums';
+CREATE FUNCTION lambda.merged(view regclass)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'merged'
+LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.merged(regclass) IS
+'partial states of a lambda view, batch table and speed layer merged, as the caller''s snapshot sees them';
 
 /* Views */
 

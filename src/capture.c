@@ -280,12 +280,12 @@ CaptureCover(Oid viewid)
 }
 
 /*
- * Add this transaction's own uncommitted, uncovered rows for viewid; with
- * key (see SpeedRead), only those of that group.
+ * Emit this transaction's own uncommitted, uncovered rows for viewid; with
+ * nprefix > 0, only those with the keys (see SpeedRead).
  */
 void
-CaptureRead(Oid viewid, LambdaLayout *layout, Datum *key, bool *keynull,
-			Tuplestorestate *tupstore)
+CaptureRead(Oid viewid, LambdaLayout *layout, int nprefix, Datum *key,
+			bool *keynull, void (*emit) (HeapTuple tuple, void *arg), void *arg)
 {
 	CapturedView *cv = FindView(viewid, false);
 	ListCell   *lc;
@@ -297,8 +297,8 @@ CaptureRead(Oid viewid, LambdaLayout *layout, Datum *key, bool *keynull,
 		CapturedRow *row = lfirst(lc);
 
 		if (row->coveredAt == 0 &&
-			(key == NULL || LayoutTupleHasKey(layout, row->tuple, key, keynull)))
-			tuplestore_puttuple(tupstore, row->tuple);
+			(nprefix == 0 || LayoutTupleHasKey(layout, row->tuple, nprefix, key, keynull)))
+			emit(row->tuple, arg);
 	}
 }
 

@@ -19,7 +19,8 @@
 
 extern void CaptureInit(void);
 extern void CaptureCover(Oid viewid);
-extern void CaptureRead(Oid viewid, LambdaLayout *layout, Datum *key,
-						bool *keynull, Tuplestorestate *tupstore);
+extern void CaptureRead(Oid viewid, LambdaLayout *layout, int nprefix, Datum *key,
+						bool *keynull, void (*emit) (HeapTuple tuple, void *arg),
+						void *arg);
 
 #endif							/* LAMBDA_CAPTURE_H */

@@ -302,12 +302,22 @@ LayoutHashKeys(LambdaLayout *layout, Datum *values, bool *isnull)
 bool
 LayoutKeysEqual(LambdaLayout *layout, Datum *a, bool *anull, Datum *b, bool *bnull)
 {
+	return LayoutPrefixEqual(layout, layout->nkeys, a, anull, b, bnull);
+}
+
+/*
+ * Do two rows agree on their first nprefix group keys?  (The group keys are
+ * the first columns of a partial state row.)
+ */
+bool
+LayoutPrefixEqual(LambdaLayout *layout, int nprefix, Datum *a, bool *anull,
+				  Datum *b, bool *bnull)
+{
 	int			i;
 
-	for (i = 0; i < layout->desc->natts; i++)
+	for (i = 0; i < nprefix; i++)
 	{
-		if (layout->isState[i])
-			continue;
+		Assert(!layout->isState[i]);
 		if (anull[i] != bnull[i])
 			return false;
 		if (anull[i])
@@ -321,10 +331,11 @@ LayoutKeysEqual(LambdaLayout *layout, Datum *a, bool *anull, Datum *b, bool *bnu
 }
 
 /*
- * Is tuple, a partial state row, of the group key?
+ * Does tuple, a partial state row, have these first nprefix group keys?
  */
 bool
-LayoutTupleHasKey(LambdaLayout *layout, HeapTuple tuple, Datum *key, bool *keynull)
+LayoutTupleHasKey(LambdaLayout *layout, HeapTuple tuple, int nprefix,
+				  Datum *key, bool *keynull)
 {
 	int			natts = layout->desc->natts;
 	Datum	   *values = palloc(sizeof(Datum) * natts);
@@ -332,10 +343,96 @@ LayoutTupleHasKey(LambdaLayout *layout, HeapTuple tuple, Datum *key, bool *keynu
 	bool		match;
 
 	heap_deform_tuple(tuple, layout->desc, values, isnull);
-	match = LayoutKeysEqual(layout, values, isnull, key, keynull);
+	match = LayoutPrefixEqual(layout, nprefix, values, isnull, key, keynull);
 	pfree(values);
 	pfree(isnull);
 	return match;
+}
+
+/*
+ * An empty table of groups, with nbuckets buckets, in the current memory
+ * context.  Its groups are groupSize bytes (at least sizeof(LayoutGroup));
+ * what follows the LayoutGroup is zeroed.
+ */
+LayoutGroups *
+LayoutGroupsCreate(LambdaLayout *layout, uint32 nbuckets, Size groupSize)
+{
+	LayoutGroups *groups = palloc0(sizeof(LayoutGroups));
+
+	Assert(groupSize >= sizeof(LayoutGroup));
+	groups->layout = layout;
+	groups->groupSize = groupSize;
+	groups->nbuckets = Max(nbuckets, 16);
+	groups->buckets = palloc0(sizeof(LayoutGroup *) * groups->nbuckets);
+	return groups;
+}
+
+/*
+ * The group of a row whose keys hash to hash, or NULL.
+ */
+LayoutGroup *
+LayoutGroupsFind(LayoutGroups *groups, uint32 hash, Datum *values, bool *isnull)
+{
+	LayoutGroup *g;
+
+	for (g = groups->buckets[hash % groups->nbuckets]; g != NULL; g = g->next)
+	{
+		if (g->hash == hash &&
+			LayoutKeysEqual(groups->layout, g->values, g->isnull, values, isnull))
+			return g;
+	}
+	return NULL;
+}
+
+/*
+ * Add a partial state row: merged into its group, or a new group.  Values
+ * are allocated in the current memory context.
+ */
+LayoutGroup *
+LayoutGroupsAdd(LayoutGroups *groups, HeapTuple tuple)
+{
+	LambdaLayout *layout = groups->layout;
+	int			natts = layout->desc->natts;
+	Datum	   *values = palloc(sizeof(Datum) * natts);
+	bool	   *isnull = palloc(sizeof(bool) * natts);
+	uint32		hash;
+	LayoutGroup *g;
+
+	heap_deform_tuple(tuple, layout->desc, values, isnull);
+	hash = LayoutHashKeys(layout, values, isnull);
+	g = LayoutGroupsFind(groups, hash, values, isnull);
+	if (g != NULL)
+	{
+		LayoutMerge(layout, g->values, g->isnull, values, isnull);
+		return g;
+	}
+	g = palloc0(groups->groupSize);
+	g->hash = hash;
+	g->values = values;
+	g->isnull = isnull;
+	g->next = groups->buckets[hash % groups->nbuckets];
+	groups->buckets[hash % groups->nbuckets] = g;
+	groups->groups = lappend(groups->groups, g);
+
+	/* Keep chains short: twice the buckets when they average two groups */
+	if (list_length(groups->groups) > groups->nbuckets * 2)
+	{
+		uint32		nbuckets = groups->nbuckets * 2;
+		LayoutGroup **buckets = palloc0(sizeof(LayoutGroup *) * nbuckets);
+		ListCell   *lc;
+
+		foreach(lc, groups->groups)
+		{
+			LayoutGroup *each = lfirst(lc);
+
+			each->next = buckets[each->hash % nbuckets];
+			buckets[each->hash % nbuckets] = each;
+		}
+		pfree(groups->buckets);
+		groups->buckets = buckets;
+		groups->nbuckets = nbuckets;
+	}
+	return g;
 }
 
 /*

@@ -13,10 +13,13 @@
 #include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 
 #include "viewdef.h"
 
-typedef struct LambdaLayout
+typedef struct LambdaLayout LambdaLayout;
+
+struct LambdaLayout
 {
 	Oid			viewid;			/* hash key */
 	bool		valid;
@@ -33,7 +36,29 @@ typedef struct LambdaLayout
 	bool	   *hasHash;
 	FmgrInfo   *eqFn;			/* per key column */
 	struct LambdaFold *fold;	/* capture's prepared expressions, or NULL */
-} LambdaLayout;
+};
+
+/*
+ * A backend-local table of partial state rows by group, each group the
+ * merge of the rows added for it.  Callers may embed LayoutGroup as the
+ * first member of a larger struct (see LayoutGroupsCreate).
+ */
+typedef struct LayoutGroup
+{
+	uint32		hash;
+	Datum	   *values;
+	bool	   *isnull;
+	struct LayoutGroup *next;	/* in its bucket */
+} LayoutGroup;
+
+typedef struct LayoutGroups
+{
+	struct LambdaLayout *layout;
+	Size		groupSize;		/* of the caller's struct */
+	uint32		nbuckets;
+	LayoutGroup **buckets;
+	List	   *groups;			/* in the order they were made */
+} LayoutGroups;
 
 extern LambdaLayout *LayoutGet(Oid viewid);
 extern LambdaLayout *LayoutFind(Oid viewid);
@@ -41,8 +66,15 @@ extern void LayoutForget(Oid viewid);
 extern uint32 LayoutHashKeys(LambdaLayout *layout, Datum *values, bool *isnull);
 extern bool LayoutKeysEqual(LambdaLayout *layout, Datum *a, bool *anull,
 							Datum *b, bool *bnull);
-extern bool LayoutTupleHasKey(LambdaLayout *layout, HeapTuple tuple,
+extern bool LayoutPrefixEqual(LambdaLayout *layout, int nprefix, Datum *a,
+							  bool *anull, Datum *b, bool *bnull);
+extern bool LayoutTupleHasKey(LambdaLayout *layout, HeapTuple tuple, int nprefix,
 							  Datum *key, bool *keynull);
+extern LayoutGroups *LayoutGroupsCreate(LambdaLayout *layout, uint32 nbuckets,
+										Size groupSize);
+extern LayoutGroup *LayoutGroupsFind(LayoutGroups *groups, uint32 hash,
+									 Datum *values, bool *isnull);
+extern LayoutGroup *LayoutGroupsAdd(LayoutGroups *groups, HeapTuple tuple);
 extern void LayoutMerge(LambdaLayout *layout, Datum *a, bool *anull,
 						Datum *b, bool *bnull);
 

@@ -1,26 +1,29 @@
 /*-------------------------------------------------------------------------
  *
  * lookup.c
- *	  Point look-ups in the speed layer: a custom scan that stands in for
- *	  lambda.speed() when a query fixes every group key.
+ *	  Look-ups by group key: a custom scan that stands in for
+ *	  lambda.merged() or lambda.speed() when a query fixes the first group
+ *	  keys.
  *
- * lambda.speed() is a set-returning function: it hands over every group the
- * speed layer holds, and a filter on the group keys is applied afterwards.
- * A point query on the merged view ("WHERE country = 'DE'") would then cost
- * as much as the whole speed layer, while its batch-table side is one index
- * probe.  The planner pushes such a filter down through the serving view's
- * GROUP BY and UNION ALL to the function scan; there this hook offers, next
- * to the function scan, a custom scan that looks the group up in the speed
- * layer's hash table, checks the pending deltas and the transaction's own
- * rows, and returns only that group's rows.
+ * Both are set-returning functions: they hand over every group, and a
+ * filter on the group keys is applied afterwards.  A point query on the
+ * view ("WHERE country = 'DE'") would then read the whole batch table and
+ * speed layer for one group.  The planner pushes such a filter down
+ * through the serving view to the function scan; there this hook offers,
+ * next to the function scan, a custom scan that reads only the groups with
+ * those keys: through the batch table's index on the group keys (merge.c),
+ * one probe of the speed layer's hash table when every key is fixed (or a
+ * pass over it that compares keys), and a look at the pending deltas and
+ * the transaction's own rows (speed.c, capture.c).
  *
- * The custom scan is taken only when every group key is compared with a
- * pseudo-constant (a constant or a parameter) by the key type's own
+ * The custom scan is taken when the first group keys are each compared
+ * with a pseudo-constant (a constant or a parameter) by the key type's own
  * equality (or an integer compared with a narrower one), under a collation
  * that agrees with the key's: then "equal to the key" means the same for
- * the look-up as for the filter.  Every pushed-down filter is still checked
- * on the rows it returns.  It checks what lambda.speed() checks, the right
- * to execute it and to read the view, and returns the same rows.
+ * the look-up as for the filter, and for the index.  Every pushed-down
+ * filter is still checked on the rows it returns.  It checks what the
+ * function checks, the right to execute it and to read the view, and
+ * returns the same rows.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,6 +33,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
+#include "commands/explain.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
@@ -52,6 +56,7 @@
 #include "lambda.h"
 #include "layout.h"
 #include "lookup.h"
+#include "merge.h"
 #include "serving.h"
 #include "speed.h"
 
@@ -60,7 +65,8 @@ typedef struct LookupState
 {
 	CustomScanState css;
 	Oid			viewid;
-	Oid			funcid;			/* lambda.speed, for its EXECUTE right */
+	Oid			funcid;			/* the function, for its EXECUTE right */
+	bool		merged;			/* lambda.merged, not lambda.speed */
 	LambdaLayout *layout;
 	List	   *keyExprs;		/* ExprState per group key */
 	Datum	   *key;			/* a partial state row, keys filled in */
@@ -83,25 +89,27 @@ static void BeginLookup(CustomScanState *node, EState *estate, int eflags);
 static TupleTableSlot *ExecLookup(CustomScanState *node);
 static TupleTableSlot *LookupNext(ScanState *node);
 static bool LookupRecheck(ScanState *node, TupleTableSlot *slot);
+static void ExplainLookup(CustomScanState *node, List *ancestors, ExplainState *es);
 static void EndLookup(CustomScanState *node);
 static void RescanLookup(CustomScanState *node);
 
 static const CustomPathMethods LookupPathMethods = {
-	.CustomName = "LambdaSpeedLookup",
+	.CustomName = "LambdaLookup",
 	.PlanCustomPath = PlanLookup,
 };
 
 static const CustomScanMethods LookupScanMethods = {
-	.CustomName = "LambdaSpeedLookup",
+	.CustomName = "LambdaLookup",
 	.CreateCustomScanState = CreateLookupState,
 };
 
 static const CustomExecMethods LookupExecMethods = {
-	.CustomName = "LambdaSpeedLookup",
+	.CustomName = "LambdaLookup",
 	.BeginCustomScan = BeginLookup,
 	.ExecCustomScan = ExecLookup,
 	.EndCustomScan = EndLookup,
 	.ReScanCustomScan = RescanLookup,
+	.ExplainCustomScan = ExplainLookup,
 };
 
 void
@@ -113,8 +121,8 @@ LookupInit(void)
 }
 
 /*
- * set_rel_pathlist_hook: offer a look-up for a scan of lambda.speed(V)
- * whose filters fix every group key of V.
+ * set_rel_pathlist_hook: offer a look-up for a scan of lambda.merged(V) or
+ * lambda.speed(V) whose filters fix the first group keys of V.
  */
 static void
 LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
@@ -123,7 +131,7 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	FuncExpr   *func;
 	Const	   *arg;
 	Oid			argtypes[1] = {REGCLASSOID};
-	Oid			speedFunc;
+	bool		merged;
 	LambdaLayout *layout;
 	List	   *keyValues = NIL;
 	CustomPath *path;
@@ -145,9 +153,15 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	arg = linitial_node(Const, func->args);
 	if (arg->consttype != REGCLASSOID || arg->constisnull)
 		return;
-	speedFunc = LookupFuncName(list_make2(makeString("lambda"), makeString("speed")),
-							   1, argtypes, true);
-	if (func->funcid != speedFunc)
+	if (func->funcid == LookupFuncName(list_make2(makeString("lambda"),
+												  makeString("merged")),
+									   1, argtypes, true))
+		merged = true;
+	else if (func->funcid == LookupFuncName(list_make2(makeString("lambda"),
+													   makeString("speed")),
+											1, argtypes, true))
+		merged = false;
+	else
 		return;
 
 	layout = LayoutFind(DatumGetObjectId(arg->constvalue));
@@ -155,7 +169,7 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 		list_length(rtfunc->funccoltypes) != layout->desc->natts)
 		return;
 
-	/* The group keys are the first columns; each needs an equality filter */
+	/* The group keys are the first columns: which lead have an equality? */
 	for (i = 0; i < layout->nkeys; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(layout->desc, i);
@@ -163,7 +177,7 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 		ListCell   *lc;
 
 		if (layout->isState[i] || list_nth_oid(rtfunc->funccoltypes, i) != att->atttypid)
-			return;
+			break;
 		foreach(lc, rel->baserestrictinfo)
 		{
 			value = KeyValue(lfirst_node(RestrictInfo, lc), rti, i + 1, att);
@@ -171,9 +185,11 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 				break;
 		}
 		if (value == NULL)
-			return;
+			break;
 		keyValues = lappend(keyValues, value);
 	}
+	if (keyValues == NIL)
+		return;
 
 	path = makeNode(CustomPath);
 	path->path.pathtype = T_CustomScan;
@@ -184,13 +200,17 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	path->path.parallel_safe = false;
 	path->path.parallel_workers = 0;
 	path->path.rows = Min(rel->rows, 1);
-	/* a hash probe, and a look at each pending delta */
+	/*
+	 * An index scan and a hash probe for what the function would read in
+	 * full: cheaper than the function scan, whatever the statistics say.
+	 */
 	path->path.startup_cost = 0;
 	path->path.total_cost = cpu_tuple_cost + cpu_operator_cost * layout->nkeys;
 	path->path.pathkeys = NIL;
 	path->flags = 0;
 	path->custom_paths = NIL;
-	path->custom_private = list_make2(list_make2_oid(layout->viewid, speedFunc),
+	path->custom_private = list_make2(list_make3_oid(layout->viewid, func->funcid,
+													 merged ? 1 : 0),
 									  keyValues);
 	path->methods = &LookupPathMethods;
 	add_path(rel, &path->path);
@@ -309,6 +329,7 @@ CreateLookupState(CustomScan *cscan)
 	state->css.methods = &LookupExecMethods;
 	state->viewid = linitial_oid(cscan->custom_private);
 	state->funcid = lsecond_oid(cscan->custom_private);
+	state->merged = lthird_oid(cscan->custom_private) != 0;
 	return (Node *) state;
 }
 
@@ -324,7 +345,7 @@ BeginLookup(CustomScanState *node, EState *estate, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
-	/* What calling lambda.speed() would check */
+	/* What calling the function would check */
 	LambdaCheckPreloaded();
 	aclresult = pg_proc_aclcheck(state->funcid, GetUserId(), ACL_EXECUTE);
 	if (aclresult != ACLCHECK_OK)
@@ -370,12 +391,15 @@ LookupNext(ScanState *node)
 			i++;
 		}
 		/* = NULL is never true */
-		if (!anyNull)
+		if (!anyNull && state->merged)
+			MergedRead(state->layout, GetActiveSnapshot(), i,
+					   state->key, state->keynull, state->rows);
+		else if (!anyNull)
 		{
-			SpeedRead(state->viewid, GetActiveSnapshot(), state->layout,
-					  state->key, state->keynull, state->rows);
-			CaptureRead(state->viewid, state->layout, state->key, state->keynull,
-						state->rows);
+			SpeedRead(state->viewid, GetActiveSnapshot(), state->layout, i,
+					  state->key, state->keynull, EmitToTuplestore, state->rows);
+			CaptureRead(state->viewid, state->layout, i, state->key, state->keynull,
+						EmitToTuplestore, state->rows);
 		}
 		ResetExprContext(econtext);
 	}
@@ -389,6 +413,18 @@ static bool
 LookupRecheck(ScanState *node, TupleTableSlot *slot)
 {
 	return true;
+}
+
+/*
+ * EXPLAIN shows what is read and how many keys are fixed.
+ */
+static void
+ExplainLookup(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	LookupState *state = (LookupState *) node;
+
+	ExplainPropertyText("Reads", state->merged ? "lambda.merged" : "lambda.speed", es);
+	ExplainPropertyInteger("Group Keys Fixed", NULL, list_length(state->keyExprs), es);
 }
 
 static void

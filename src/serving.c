@@ -8,28 +8,25 @@
  * The user-facing view is an ordinary SQL view:
  *
  *	WITH lambda_path AS MATERIALIZED (SELECT lambda.fast_path(V) AS fast)
- *	SELECT <outputs> FROM (
- *		SELECT <merged states> FROM (
- *			SELECT * FROM lambda.batch_V
- *			UNION ALL
- *			SELECT * FROM lambda.speed(V) AS s(<partial state columns>)
- *		) u GROUP BY <keys>
+ *	SELECT * FROM (
+ *		SELECT <outputs from the merged states>
+ *		FROM lambda.merged(V) AS m(<partial state columns>)
  *	) m WHERE (SELECT fast FROM lambda_path)
  *	UNION ALL
  *	SELECT * FROM (<the view's query>) q WHERE NOT (SELECT fast FROM lambda_path)
  *
- * The fast branch merges the batch table's groups with the speed layer's;
- * a filter on group keys goes down to the batch table's index.  The slow
- * branch is the exact slow path: the view's own query on the master under
- * the reader's snapshot.  Which branch runs is decided once per query, by
- * one evaluation of the materialized CTE, so the two can never both run or
- * both be skipped; the branch not taken is cut off by a one-time filter and
- * costs nothing.
+ * The fast branch reads the batch table's groups merged with the speed
+ * layer's (merge.c); a filter on the first group keys goes down to the
+ * batch table's index (lookup.c).  The slow branch is the exact slow path:
+ * the view's own query on the master under the reader's snapshot.  Which
+ * branch runs is decided once per query, by one evaluation of the
+ * materialized CTE, so the two can never both run or both be skipped; the
+ * branch not taken is cut off by a one-time filter and costs nothing.
  *
- * The merge gives back PostgreSQL's own results: counts and sums of
- * integers are added as bigint (lambda.int8_sum), numeric sums with a
- * light-weight sum (lambda.numeric_sum), other sums with their own sum(), avg divides the merged sum by the merged count as avg() does
- * internally, min and max take the min and max.
+ * The merged states give back PostgreSQL's own results: counts, sums, min
+ * and max are their merged states, in the types the view's own aggregates
+ * have; avg divides the merged sum by the merged count as avg() does
+ * internally.
  *
  *-------------------------------------------------------------------------
  */
@@ -71,13 +68,12 @@ ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable)
 	TupleDesc	desc = RelationGetDescr(batch);
 	StringInfoData buf;
 	StringInfoData cols;
-	StringInfoData keys;
 	ListCell   *lc;
 	int			attno;
 	int			aggno;
 	bool		first;
 
-	/* The partial state columns, as the speed function's column list */
+	/* The partial state columns, as the merge function's column list */
 	initStringInfo(&cols);
 	for (attno = 0; attno < desc->natts; attno++)
 	{
@@ -91,11 +87,6 @@ ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable)
 			appendStringInfo(&cols, " COLLATE %s",
 							 generate_collation_name(att->attcollation));
 	}
-
-	initStringInfo(&keys);
-	foreach(lc, def->keys)
-		appendStringInfo(&keys, "%s%s", keys.len > 0 ? ", " : "",
-						 quote_identifier(((LambdaKey *) lfirst(lc))->name));
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf,
@@ -134,18 +125,14 @@ ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable)
 
 			if (equal(key->expr, tle->expr))
 			{
-				appendStringInfo(&buf, "u.%s AS %s", quote_identifier(key->name),
+				appendStringInfo(&buf, "m.%s AS %s", quote_identifier(key->name),
 								 quote_identifier(tle->resname));
 				break;
 			}
 		}
 	}
 
-	appendStringInfo(&buf,
-					 " FROM (SELECT * FROM %s UNION ALL SELECT * FROM lambda.speed(%u) AS s(%s)) u",
-					 QualifiedRelationName(batchTable), viewid, cols.data);
-	if (keys.len > 0)
-		appendStringInfo(&buf, " GROUP BY %s", keys.data);
+	appendStringInfo(&buf, " FROM lambda.merged(%u) AS m(%s)", viewid, cols.data);
 	appendStringInfo(&buf,
 					 ") m WHERE (SELECT fast FROM lambda_path) "
 					 "UNION ALL SELECT * FROM (%s) q WHERE NOT (SELECT fast FROM lambda_path)",
@@ -156,8 +143,9 @@ ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable)
 }
 
 /*
- * The merged value of one aggregate, from its state column(s) starting at
- * name (avg: name is the sum, the next column the count).
+ * The value of one aggregate, from its merged state column(s) starting at
+ * name (avg: name is the sum, the next column the count).  A state has the
+ * type of the view's own aggregate.
  */
 static char *
 MergedState(LambdaAgg *agg, const char *name, Oid stateType)
@@ -168,25 +156,15 @@ MergedState(LambdaAgg *agg, const char *name, Oid stateType)
 	{
 		case LAMBDA_AGG_COUNT_STAR:
 		case LAMBDA_AGG_COUNT:
-			return psprintf("lambda.int8_sum(u.%s)", col);
 		case LAMBDA_AGG_SUM:
-			if (stateType == INT8OID)
-				return psprintf("lambda.int8_sum(u.%s)", col);
-			if (stateType == NUMERICOID)
-				return psprintf("lambda.numeric_sum(u.%s)", col);
-			return psprintf("sum(u.%s)", col);
 		case LAMBDA_AGG_MIN:
-			return psprintf("min(u.%s)", col);
 		case LAMBDA_AGG_MAX:
-			return psprintf("max(u.%s)", col);
+			return psprintf("m.%s", col);
 		case LAMBDA_AGG_AVG:
 			{
 				const char *count = quote_identifier(psprintf("%s_count", agg->name));
 				const char *sum = stateType == INT8OID ?
-				psprintf("lambda.int8_sum(u.%s)::numeric", col) :
-				stateType == NUMERICOID ?
-				psprintf("lambda.numeric_sum(u.%s)", col) :
-				psprintf("sum(u.%s)", col);
+				psprintf("m.%s::numeric", col) : psprintf("m.%s", col);
 				const char *divisor;
 
 				switch (agg->argType)
@@ -200,8 +178,7 @@ MergedState(LambdaAgg *agg, const char *name, Oid stateType)
 						divisor = "numeric";
 						break;
 				}
-				return psprintf("(%s / nullif(lambda.int8_sum(u.%s), 0)::%s)",
-								sum, count, divisor);
+				return psprintf("(%s / nullif(m.%s, 0)::%s)", sum, count, divisor);
 			}
 	}
 	return NULL;				/* keep compiler quiet */
@@ -226,9 +203,19 @@ speed(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	SpeedCheckColumns(rsinfo->setDesc, layout->desc, viewid);
 
-	SpeedRead(viewid, GetActiveSnapshot(), layout, NULL, NULL, rsinfo->setResult);
-	CaptureRead(viewid, layout, NULL, NULL, rsinfo->setResult);
+	SpeedRead(viewid, GetActiveSnapshot(), layout, 0, NULL, NULL,
+			  EmitToTuplestore, rsinfo->setResult);
+	CaptureRead(viewid, layout, 0, NULL, NULL, EmitToTuplestore, rsinfo->setResult);
 	return (Datum) 0;
+}
+
+/*
+ * A SpeedEmit that puts the rows into the tuplestore arg.
+ */
+void
+EmitToTuplestore(HeapTuple tuple, void *arg)
+{
+	tuplestore_puttuple((Tuplestorestate *) arg, tuple);
 }
 
 /*

@@ -10,12 +10,14 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
 
 #include "viewdef.h"
 
 extern char *ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable);
 extern void SpeedCheckReadable(Oid viewid);
+extern void EmitToTuplestore(HeapTuple tuple, void *arg);
 extern void SpeedCheckColumns(TupleDesc expected, TupleDesc actual, Oid viewid);
 
 #endif							/* LAMBDA_SERVING_H */

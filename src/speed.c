@@ -397,13 +397,14 @@ SpeedUsable(Oid viewid, Snapshot snapshot)
  * sees that the generation does not cover.  Rows of one group may appear
  * more than once; the serving view merges them.
  *
- * With key (a partial state row's values, of which only the group keys
- * are read), only that group's rows: one probe of the generation's hash
- * table, and a look at each pending delta.
+ * Each row goes to emit.  With nprefix > 0, only the rows whose first
+ * nprefix group keys are those of key (a partial state row's values, of
+ * which only those keys are read); with every key given that is one probe
+ * of the generation's hash table, and a look at each pending delta.
  */
 void
-SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
-		  Datum *key, bool *keynull, Tuplestorestate *tupstore)
+SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
+		  Datum *key, bool *keynull, SpeedEmit emit, void *arg)
 {
 	dsa_area   *dsa = LambdaDsa();
 	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
@@ -415,7 +416,7 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
 
 	if (view == NULL)
 		return;
-	if (key != NULL)
+	if (nprefix == layout->nkeys && nprefix > 0)
 		hash = LayoutHashKeys(layout, key, keynull);
 
 	tuple.t_tableOid = InvalidOid;
@@ -429,7 +430,7 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
 
 		for (i = 0; i < gen->nbuckets; i++)
 		{
-			if (key != NULL && i != hash % gen->nbuckets)
+			if (nprefix == layout->nkeys && nprefix > 0 && i != hash % gen->nbuckets)
 				continue;
 			for (dp = buckets[i]; DsaPointerIsValid(dp);)
 			{
@@ -437,9 +438,9 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
 
 				tuple.t_len = entry->len;
 				tuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
-				if (key == NULL ||
-					(entry->hash == hash && LayoutTupleHasKey(layout, &tuple, key, keynull)))
-					tuplestore_puttuple(tupstore, &tuple);
+				if (nprefix == 0 ||
+					LayoutTupleHasKey(layout, &tuple, nprefix, key, keynull))
+					emit(&tuple, arg);
 				dp = entry->next;
 			}
 		}
@@ -457,8 +458,9 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
 				{
 					tuple.t_len = *(uint32 *) item;
 					tuple.t_data = (HeapTupleHeader) ITEM_DATA(item);
-					if (key == NULL || LayoutTupleHasKey(layout, &tuple, key, keynull))
-						tuplestore_puttuple(tupstore, &tuple);
+					if (nprefix == 0 ||
+						LayoutTupleHasKey(layout, &tuple, nprefix, key, keynull))
+						emit(&tuple, arg);
 					item += ITEM_SIZE(tuple.t_len);
 				}
 			}
@@ -614,12 +616,9 @@ SettledInto(LambdaDelta *delta, LambdaGeneration *gen)
 /* One group of a delta while it is settled */
 typedef struct SettleGroup
 {
-	uint32		hash;
-	Datum	   *values;
-	bool	   *isnull;
+	LayoutGroup group;			/* keys and states */
 	dsa_pointer old;			/* the generation's entry it merges into */
 	dsa_pointer new;			/* the entry that replaces it */
-	struct SettleGroup *next;	/* in its local bucket */
 } SettleGroup;
 
 /*
@@ -634,9 +633,7 @@ SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 {
 	MemoryContext old = MemoryContextSwitchTo(tmp);
 	int			natts = layout->desc->natts;
-	uint32		nlocal = Max(16, delta->ntuples);
-	SettleGroup **local = palloc0(sizeof(SettleGroup *) * nlocal);
-	List	   *groups = NIL;
+	LayoutGroups *local = LayoutGroupsCreate(layout, delta->ntuples, sizeof(SettleGroup));
 	Datum	   *evalues = palloc(sizeof(Datum) * natts);
 	bool	   *eisnull = palloc(sizeof(bool) * natts);
 	dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
@@ -651,62 +648,35 @@ SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 	ItemPointerSetInvalid(&tuple.t_self);
 	for (i = 0; i < delta->ntuples; i++)
 	{
-		Datum	   *values = palloc(sizeof(Datum) * natts);
-		bool	   *isnull = palloc(sizeof(bool) * natts);
-		uint32		hash;
-		SettleGroup *g;
-
 		tuple.t_len = *(uint32 *) item;
 		tuple.t_data = (HeapTupleHeader) ITEM_DATA(item);
 		item += ITEM_SIZE(tuple.t_len);
-		heap_deform_tuple(&tuple, layout->desc, values, isnull);
-		hash = LayoutHashKeys(layout, values, isnull);
-
-		for (g = local[hash % nlocal]; g != NULL; g = g->next)
-		{
-			if (g->hash == hash &&
-				LayoutKeysEqual(layout, g->values, g->isnull, values, isnull))
-				break;
-		}
-		if (g != NULL)
-			LayoutMerge(layout, g->values, g->isnull, values, isnull);
-		else
-		{
-			g = palloc0(sizeof(SettleGroup));
-			g->hash = hash;
-			g->values = values;
-			g->isnull = isnull;
-			g->old = InvalidDsaPointer;
-			g->new = InvalidDsaPointer;
-			g->next = local[hash % nlocal];
-			local[hash % nlocal] = g;
-			groups = lappend(groups, g);
-		}
+		LayoutGroupsAdd(local, &tuple);
 	}
 
 	/* Merge each group with the generation's entry, into new memory */
-	foreach(lc, groups)
+	foreach(lc, local->groups)
 	{
 		SettleGroup *g = lfirst(lc);
 		HeapTuple	merged;
 		LambdaEntry *entry;
 		dsa_pointer dp;
 
-		for (dp = buckets[g->hash % gen->nbuckets]; DsaPointerIsValid(dp);)
+		for (dp = buckets[g->group.hash % gen->nbuckets]; DsaPointerIsValid(dp);)
 		{
 			entry = dsa_get_address(dsa, dp);
-			if (entry->hash == g->hash)
+			if (entry->hash == g->group.hash)
 			{
 				HeapTupleData etuple;
 
 				etuple.t_len = entry->len;
 				etuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
 				heap_deform_tuple(&etuple, layout->desc, evalues, eisnull);
-				if (LayoutKeysEqual(layout, evalues, eisnull, g->values, g->isnull))
+				if (LayoutKeysEqual(layout, evalues, eisnull, g->group.values, g->group.isnull))
 				{
-					LayoutMerge(layout, evalues, eisnull, g->values, g->isnull);
-					memcpy(g->values, evalues, sizeof(Datum) * natts);
-					memcpy(g->isnull, eisnull, sizeof(bool) * natts);
+					LayoutMerge(layout, evalues, eisnull, g->group.values, g->group.isnull);
+					memcpy(g->group.values, evalues, sizeof(Datum) * natts);
+					memcpy(g->group.isnull, eisnull, sizeof(bool) * natts);
 					g->old = dp;
 					break;
 				}
@@ -714,7 +684,7 @@ SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 			dp = entry->next;
 		}
 
-		merged = heap_form_tuple(layout->desc, g->values, g->isnull);
+		merged = heap_form_tuple(layout->desc, g->group.values, g->group.isnull);
 		g->new = dsa_allocate_extended(dsa, MAXALIGN(sizeof(LambdaEntry)) + merged->t_len,
 									   DSA_ALLOC_NO_OOM);
 		if (!DsaPointerIsValid(g->new))
@@ -723,14 +693,14 @@ SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 			break;
 		}
 		entry = dsa_get_address(dsa, g->new);
-		entry->hash = g->hash;
+		entry->hash = g->group.hash;
 		entry->len = merged->t_len;
 		memcpy(ENTRY_DATA(entry), merged->t_data, merged->t_len);
 	}
 
 	if (!ok)
 	{
-		foreach(lc, groups)
+		foreach(lc, local->groups)
 		{
 			SettleGroup *g = lfirst(lc);
 
@@ -741,11 +711,11 @@ SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 	else
 	{
 		/* All fit: swap them in */
-		foreach(lc, groups)
+		foreach(lc, local->groups)
 		{
 			SettleGroup *g = lfirst(lc);
 			LambdaEntry *entry = dsa_get_address(dsa, g->new);
-			dsa_pointer *link = &buckets[g->hash % gen->nbuckets];
+			dsa_pointer *link = &buckets[g->group.hash % gen->nbuckets];
 
 			gen->bytes += MAXALIGN(sizeof(LambdaEntry)) + entry->len;
 			if (DsaPointerIsValid(g->old))

@@ -23,8 +23,12 @@ extern void SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xma
 							   TransactionId *xip, int xcnt, TransactionId batchXid,
 							   bool fresh);
 extern bool SpeedUsable(Oid viewid, Snapshot snapshot);
+/* Where SpeedRead and CaptureRead put the partial state rows they read */
+typedef void (*SpeedEmit) (HeapTuple tuple, void *arg);
+
 extern void SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
-					  Datum *key, bool *keynull, Tuplestorestate *tupstore);
+					  int nprefix, Datum *key, bool *keynull,
+					  SpeedEmit emit, void *arg);
 extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
 						TransactionId horizon);
 extern bool SpeedNeedsBatch(LambdaSharedView *view);

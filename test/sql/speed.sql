@@ -117,8 +117,9 @@ SELECT speed_pending FROM lambda.views WHERE view = 'pm_by_k'::regclass;
 SELECT n FROM pm_by_k WHERE k = 'p';
 SELECT diff_count('pm_by_k');
 
--- a filter that fixes every group key looks the group up in the speed
--- layer (a custom scan) instead of reading all of it, with the same answer
+-- a filter that fixes the first group keys looks the groups up (a custom
+-- scan: the batch table's index, the speed layer's hash table) instead of
+-- reading everything, with the same answer
 CREATE TABLE lk (a int, b text, v int);
 SELECT lambda.create_master('lk');
 SELECT lambda.create_view('lk_by_ab', 'SELECT a, b, count(*) AS n, sum(v) AS s FROM lk GROUP BY a, b');
@@ -126,17 +127,32 @@ INSERT INTO lk SELECT i % 5, (i % 3)::text, i FROM generate_series(1, 30) i;
 INSERT INTO lk VALUES (7, 'only speed', 1), (NULL, NULL, 2);
 CREATE FUNCTION speed_scan(query text) RETURNS SETOF text
 LANGUAGE sql AS $$
-    SELECT trim(p) FROM plan_of(query) p WHERE p ~ 'Custom Scan|Function Scan'
+    SELECT trim(p) FROM plan_of(query) p
+     WHERE p ~ 'Custom Scan|Function Scan|Group Keys Fixed'
 $$;
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a = 1 AND b = '1'$$);
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE b = '1' AND 1::smallint = a$$);
--- not every key fixed, a wider integer, not an equality: the function scan
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a = 1$$);
+-- the first key not fixed (a wider integer, not an equality): the function
+SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE b = '1'$$);
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a = 1::bigint AND b = '1'$$);
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a < 1 AND b = '1'$$);
 SELECT * FROM lk_by_ab WHERE a = 1 AND b = '1';
 SELECT * FROM lk_by_ab WHERE a = 7 AND b = 'only speed';
 SELECT * FROM lk_by_ab WHERE a = 8 AND b = 'nowhere';
+SELECT * FROM lk_by_ab WHERE a = 1 ORDER BY b;
+-- the look-up goes through the batch table's index, once
+CREATE FUNCTION batch_index_scans(v regclass) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT pg_stat_get_xact_numscans(i.indexrelid)
+      FROM pg_index i JOIN lambda.views l ON i.indrelid = l.batch_table
+     WHERE l.view = v
+$$;
+BEGIN;
+SELECT batch_index_scans('lk_by_ab') AS before \gset
+SELECT n FROM lk_by_ab WHERE a = 2 AND b = '2';
+SELECT batch_index_scans('lk_by_ab') - :before AS index_scans;
+COMMIT;
 -- every group, looked up one by one (a parameter, rescanned); = finds
 -- every group but the one whose keys are NULL
 SELECT count(*) AS groups, count(*) FILTER (WHERE (m.n, m.s) = (q.n, q.s)) AS equal
