@@ -114,6 +114,13 @@ LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.speed(regclass) IS
 'partial states of a lambda view''s speed layer, as the caller''s snapshot sees them';
 
+CREATE FUNCTION lambda.exact(view regclass)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'exact'
+LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.exact(regclass) IS
+'partial states of a lambda view computed from its master, as the caller''s snapshot sees it: the exact slow path';
+
 CREATE FUNCTION lambda.fast_path(view regclass)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'fast_path'

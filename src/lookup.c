@@ -3,7 +3,7 @@
  * lookup.c
  *	  Look-ups by group key: a custom scan that stands in for
  *	  lambda.merged() or lambda.speed() when a query fixes the first group
- *	  keys.
+ *	  keys, and for every read of lambda.merged().
  *
  * Both are set-returning functions: they hand over every group, and a
  * filter on the group keys is applied afterwards.  A point query on the
@@ -24,6 +24,11 @@
  * filter is still checked on the rows it returns.  It checks what the
  * function checks, the right to execute it and to read the view, and
  * returns the same rows.
+ *
+ * A read of lambda.merged() with no key fixed takes the custom scan too:
+ * it hands the merged rows up as they are made, where a function scan
+ * would first store them all in a tuplestore.  Both read under the
+ * query's snapshot.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,6 +53,7 @@
 #include "parser/parse_func.h"
 #include "parser/parsetree.h"
 #include "utils/acl.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/typcache.h"
@@ -69,9 +75,13 @@ typedef struct LookupState
 	bool		merged;			/* lambda.merged, not lambda.speed */
 	LambdaLayout *layout;
 	List	   *keyExprs;		/* ExprState per group key */
+	MemoryContext keycxt;		/* the key values */
 	Datum	   *key;			/* a partial state row, keys filled in */
 	bool	   *keynull;
-	Tuplestorestate *rows;		/* the group's rows, once looked up */
+	bool		started;		/* keys evaluated, read begun */
+	bool		empty;			/* a key is NULL: = finds nothing */
+	MergeScan  *merge;			/* lambda.merged: the read, streamed */
+	Tuplestorestate *rows;		/* lambda.speed: the rows read */
 	TupleTableSlot *readSlot;	/* reads rows */
 } LookupState;
 
@@ -92,6 +102,7 @@ static bool LookupRecheck(ScanState *node, TupleTableSlot *slot);
 static void ExplainLookup(CustomScanState *node, List *ancestors, ExplainState *es);
 static void EndLookup(CustomScanState *node);
 static void RescanLookup(CustomScanState *node);
+static void LookupReset(LookupState *state);
 
 static const CustomPathMethods LookupPathMethods = {
 	.CustomName = "LambdaLookup",
@@ -188,7 +199,8 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 			break;
 		keyValues = lappend(keyValues, value);
 	}
-	if (keyValues == NIL)
+	/* The merge streams even without keys, where the function materializes */
+	if (keyValues == NIL && !merged)
 		return;
 
 	path = makeNode(CustomPath);
@@ -354,6 +366,8 @@ BeginLookup(CustomScanState *node, EState *estate, int eflags)
 	state->layout = LayoutGet(state->viewid);
 	SpeedCheckColumns(desc, state->layout->desc, state->viewid);
 
+	state->keycxt = AllocSetContextCreate(CurrentMemoryContext, "lambda look-up keys",
+										  ALLOCSET_SMALL_SIZES);
 	state->key = palloc0(sizeof(Datum) * desc->natts);
 	state->keynull = palloc0(sizeof(bool) * desc->natts);
 	state->readSlot = ExecAllocTableSlot(&estate->es_tupleTable, desc,
@@ -367,46 +381,86 @@ ExecLookup(CustomScanState *node)
 }
 
 /*
- * The next row of the group; the first call looks it up.
+ * The next row; the first call evaluates the keys and begins the read.
  */
 static TupleTableSlot *
 LookupNext(ScanState *node)
 {
 	LookupState *state = (LookupState *) node;
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	Snapshot	snapshot = node->ps.state->es_snapshot;
+	int			nkeys = list_length(state->keyExprs);
+	Datum	   *values;
+	bool	   *isnull;
 
-	if (state->rows == NULL)
+	if (!state->started)
 	{
 		ExprContext *econtext = node->ps.ps_ExprContext;
-		bool		anyNull = false;
+		MemoryContext old;
 		ListCell   *lc;
 		int			i = 0;
 
-		state->rows = tuplestore_begin_heap(false, false, work_mem);
+		/* The reads keep the keys: copy them out of per-row memory */
+		MemoryContextReset(state->keycxt);
 		foreach(lc, state->keyExprs)
 		{
-			state->key[i] = ExecEvalExprSwitchContext(lfirst(lc), econtext,
-													  &state->keynull[i]);
-			anyNull |= state->keynull[i];
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+			Datum		value = ExecEvalExprSwitchContext(lfirst(lc), econtext,
+														  &state->keynull[i]);
+
+			old = MemoryContextSwitchTo(state->keycxt);
+			state->key[i] = state->keynull[i] ? (Datum) 0 :
+				datumCopy(value, att->attbyval, att->attlen);
+			MemoryContextSwitchTo(old);
+			state->empty |= state->keynull[i];	/* = NULL is never true */
 			i++;
 		}
-		/* = NULL is never true */
-		if (!anyNull && state->merged)
-			MergedRead(state->layout, GetActiveSnapshot(), i,
-					   state->key, state->keynull, state->rows);
-		else if (!anyNull)
-		{
-			SpeedRead(state->viewid, GetActiveSnapshot(), state->layout, i,
-					  state->key, state->keynull, EmitToTuplestore, state->rows);
-			CaptureRead(state->viewid, state->layout, i, state->key, state->keynull,
-						EmitToTuplestore, state->rows);
-		}
 		ResetExprContext(econtext);
+		state->started = true;
+
+		if (!state->empty && state->merged)
+			state->merge = MergeBegin(state->layout, snapshot, nkeys,
+									  state->key, state->keynull);
+		else if (!state->empty)
+		{
+			state->rows = tuplestore_begin_heap(false, false, work_mem);
+			SpeedRead(state->viewid, snapshot, state->layout, nkeys,
+					  state->key, state->keynull, EmitToTuplestore, state->rows);
+			CaptureRead(state->viewid, state->layout, nkeys, state->key,
+						state->keynull, EmitToTuplestore, state->rows);
+		}
 	}
 
-	if (!tuplestore_gettupleslot(state->rows, true, false, state->readSlot))
-		return ExecClearTuple(slot);
+	ExecClearTuple(slot);
+	if (state->merge != NULL)
+	{
+		if (!MergeNext(state->merge, &values, &isnull))
+			return slot;
+		memcpy(slot->tts_values, values, sizeof(Datum) * desc->natts);
+		memcpy(slot->tts_isnull, isnull, sizeof(bool) * desc->natts);
+		return ExecStoreVirtualTuple(slot);
+	}
+	if (state->rows == NULL ||
+		!tuplestore_gettupleslot(state->rows, true, false, state->readSlot))
+		return slot;
 	return ExecCopySlot(slot, state->readSlot);
+}
+
+/*
+ * Forget the read: the next row begins it again.
+ */
+static void
+LookupReset(LookupState *state)
+{
+	if (state->merge != NULL)
+		MergeEnd(state->merge);
+	state->merge = NULL;
+	if (state->rows != NULL)
+		tuplestore_end(state->rows);
+	state->rows = NULL;
+	state->started = false;
+	state->empty = false;
 }
 
 static bool
@@ -430,20 +484,12 @@ ExplainLookup(CustomScanState *node, List *ancestors, ExplainState *es)
 static void
 RescanLookup(CustomScanState *node)
 {
-	LookupState *state = (LookupState *) node;
-
-	if (state->rows != NULL)
-		tuplestore_end(state->rows);
-	state->rows = NULL;
+	LookupReset((LookupState *) node);
 	ExecScanReScan(&node->ss);
 }
 
 static void
 EndLookup(CustomScanState *node)
 {
-	LookupState *state = (LookupState *) node;
-
-	if (state->rows != NULL)
-		tuplestore_end(state->rows);
-	state->rows = NULL;
+	LookupReset((LookupState *) node);
 }

@@ -57,6 +57,27 @@ typedef struct MergeGroup
 static void AddToGroups(HeapTuple tuple, void *arg);
 static Relation KeyIndex(Relation batch, int nprefix);
 
+/* A read of the merged groups, one row at a time */
+struct MergeScan
+{
+	LambdaLayout *layout;
+	MemoryContext context;		/* everything below */
+	MemoryContext rowcxt;		/* the row just returned */
+	int			nprefix;
+	Datum	   *key;
+	bool	   *keynull;
+	LayoutGroups *speed;		/* the speed layer's groups */
+	ListCell   *unmatched;		/* once the batch table is read, in speed */
+	bool		batchDone;
+	Relation	batch;
+	Relation	index;			/* or NULL */
+	TableScanDesc scan;			/* or an index scan */
+	IndexScanDesc iscan;
+	TupleTableSlot *slot;
+	Datum	   *values;			/* the batch row just returned, merged */
+	bool	   *isnull;
+};
+
 /*
  * merged(view regclass) returns setof record
  *
@@ -69,126 +90,173 @@ merged(PG_FUNCTION_ARGS)
 	Oid			viewid = PG_GETARG_OID(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LambdaLayout *layout;
+	MergeScan  *scan;
+	Datum	   *values;
+	bool	   *isnull;
 
 	LambdaCheckPreloaded();
 	SpeedCheckReadable(viewid);
 	layout = LayoutGet(viewid);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	SpeedCheckColumns(rsinfo->setDesc, layout->desc, viewid);
-	MergedRead(layout, GetActiveSnapshot(), 0, NULL, NULL, rsinfo->setResult);
+
+	scan = MergeBegin(layout, GetActiveSnapshot(), 0, NULL, NULL);
+	while (MergeNext(scan, &values, &isnull))
+		tuplestore_putvalues(rsinfo->setResult, layout->desc, values, isnull);
+	MergeEnd(scan);
 	return (Datum) 0;
 }
 
 /*
- * Put the merged partial state rows that a reader with this snapshot sees
- * into out.  With nprefix > 0, only the groups whose first nprefix group
- * keys are those of key (a partial state row's values, of which only
- * those keys are read).
+ * Start reading the merged partial state rows that a reader with this
+ * snapshot sees.  With nprefix > 0, only the groups whose first nprefix
+ * group keys are those of key (a partial state row's values, of which only
+ * those keys are read; the caller keeps them until MergeEnd).
+ *
+ * The speed layer's groups are read at once, into a local table; the batch
+ * table is scanned as rows are asked for.
  */
-void
-MergedRead(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
-		   bool *keynull, Tuplestorestate *out)
+MergeScan *
+MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
+		   bool *keynull)
 {
-	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "lambda merge",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext rowcxt = AllocSetContextCreate(tmp, "lambda merge row",
-												 ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(tmp);
-	int			natts = layout->desc->natts;
-	LayoutGroups *speed = LayoutGroupsCreate(layout, 1024, sizeof(MergeGroup));
-	Datum	   *values = palloc(sizeof(Datum) * natts);
-	bool	   *isnull = palloc(sizeof(bool) * natts);
-	Relation	batch;
-	Relation	index = NULL;
-	TableScanDesc scan = NULL;
-	IndexScanDesc iscan = NULL;
-	TupleTableSlot *slot;
-	ListCell   *lc;
+	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "lambda merge",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(context);
+	MergeScan  *scan = palloc0(sizeof(MergeScan));
+
+	scan->layout = layout;
+	scan->context = context;
+	scan->rowcxt = AllocSetContextCreate(context, "lambda merge row",
+										 ALLOCSET_DEFAULT_SIZES);
+	scan->nprefix = nprefix;
+	scan->key = key;
+	scan->keynull = keynull;
+	scan->values = palloc(sizeof(Datum) * layout->desc->natts);
+	scan->isnull = palloc(sizeof(bool) * layout->desc->natts);
 
 	/* The speed layer's groups: settled, pending and our own rows */
+	scan->speed = LayoutGroupsCreate(layout, 1024, sizeof(MergeGroup));
 	SpeedRead(layout->viewid, snapshot, layout, nprefix, key, keynull,
-			  AddToGroups, speed);
-	CaptureRead(layout->viewid, layout, nprefix, key, keynull, AddToGroups, speed);
+			  AddToGroups, scan->speed);
+	CaptureRead(layout->viewid, layout, nprefix, key, keynull, AddToGroups, scan->speed);
 
-	batch = table_open(layout->batchTable, AccessShareLock);
-	slot = table_slot_create(batch, NULL);
+	scan->batch = table_open(layout->batchTable, AccessShareLock);
+	scan->slot = table_slot_create(scan->batch, NULL);
 	if (nprefix > 0)
-		index = KeyIndex(batch, nprefix);
-	if (index != NULL)
+		scan->index = KeyIndex(scan->batch, nprefix);
+	if (scan->index != NULL)
 	{
 		ScanKey		scankeys = palloc(sizeof(ScanKeyData) * nprefix);
 		int			i;
 
 		for (i = 0; i < nprefix; i++)
 		{
-			Oid			opfamily = index->rd_opfamily[i];
-			Oid			opcintype = index->rd_opcintype[i];
+			Oid			opfamily = scan->index->rd_opfamily[i];
+			Oid			opcintype = scan->index->rd_opcintype[i];
 			Oid			eq = get_opfamily_member(opfamily, opcintype, opcintype,
 												 BTEqualStrategyNumber);
 
 			if (!OidIsValid(eq))
 				elog(ERROR, "no equality in operator family %u", opfamily);
 			ScanKeyEntryInitialize(&scankeys[i], 0, i + 1, BTEqualStrategyNumber,
-								   opcintype, index->rd_indcollation[i],
+								   opcintype, scan->index->rd_indcollation[i],
 								   get_opcode(eq), key[i]);
 		}
-		iscan = index_beginscan(batch, index, snapshot, nprefix, 0);
-		index_rescan(iscan, scankeys, nprefix, NULL, 0);
+		scan->iscan = index_beginscan(scan->batch, scan->index, snapshot, nprefix, 0);
+		index_rescan(scan->iscan, scankeys, nprefix, NULL, 0);
 	}
 	else
-		scan = table_beginscan(batch, snapshot, 0, NULL);
-
-	for (;;)
-	{
-		LayoutGroup *g;
-
-		if (iscan != NULL ? !index_getnext_slot(iscan, ForwardScanDirection, slot) :
-			!table_scan_getnextslot(scan, ForwardScanDirection, slot))
-			break;
-
-		MemoryContextReset(rowcxt);
-		MemoryContextSwitchTo(rowcxt);
-		slot_getallattrs(slot);
-		memcpy(values, slot->tts_values, sizeof(Datum) * natts);
-		memcpy(isnull, slot->tts_isnull, sizeof(bool) * natts);
-
-		/* Without the index the filter is applied here */
-		if (nprefix > 0 && index == NULL &&
-			!LayoutPrefixEqual(layout, nprefix, values, isnull, key, keynull))
-			continue;
-
-		g = LayoutGroupsFind(speed, LayoutHashKeys(layout, values, isnull),
-							 values, isnull);
-		if (g != NULL)
-		{
-			LayoutMerge(layout, values, isnull, g->values, g->isnull);
-			((MergeGroup *) g)->matched = true;
-		}
-		tuplestore_putvalues(out, layout->desc, values, isnull);
-	}
-	MemoryContextSwitchTo(tmp);
-
-	if (iscan != NULL)
-	{
-		index_endscan(iscan);
-		index_close(index, AccessShareLock);
-	}
-	else
-		table_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(batch, AccessShareLock);
-
-	/* The speed layer's groups that the batch table does not have */
-	foreach(lc, speed->groups)
-	{
-		MergeGroup *g = lfirst(lc);
-
-		if (!g->matched)
-			tuplestore_putvalues(out, layout->desc, g->group.values, g->group.isnull);
-	}
+		scan->scan = table_beginscan(scan->batch, snapshot, 0, NULL);
 
 	MemoryContextSwitchTo(old);
-	MemoryContextDelete(tmp);
+	return scan;
+}
+
+/*
+ * The next merged row: false when there are no more.  The values stay
+ * valid until the next call.
+ */
+bool
+MergeNext(MergeScan *scan, Datum **values, bool **isnull)
+{
+	LambdaLayout *layout = scan->layout;
+	int			natts = layout->desc->natts;
+	MemoryContext old;
+
+	MemoryContextReset(scan->rowcxt);
+	old = MemoryContextSwitchTo(scan->rowcxt);
+
+	/* Batch rows, each merged with its group in the speed layer, if any */
+	while (!scan->batchDone)
+	{
+		TupleTableSlot *slot = scan->slot;
+		LayoutGroup *g;
+
+		if (scan->iscan != NULL ?
+			!index_getnext_slot(scan->iscan, ForwardScanDirection, slot) :
+			!table_scan_getnextslot(scan->scan, ForwardScanDirection, slot))
+		{
+			scan->batchDone = true;
+			scan->unmatched = list_head(scan->speed->groups);
+			break;
+		}
+		slot_getallattrs(slot);
+
+		/* Without the index the filter is applied here */
+		if (scan->nprefix > 0 && scan->index == NULL &&
+			!LayoutPrefixEqual(layout, scan->nprefix, slot->tts_values,
+							   slot->tts_isnull, scan->key, scan->keynull))
+			continue;
+
+		*values = scan->values;
+		*isnull = scan->isnull;
+		memcpy(*values, slot->tts_values, sizeof(Datum) * natts);
+		memcpy(*isnull, slot->tts_isnull, sizeof(bool) * natts);
+		g = LayoutGroupsFind(scan->speed, LayoutHashKeys(layout, *values, *isnull),
+							 *values, *isnull);
+		if (g != NULL)
+		{
+			LayoutMerge(layout, *values, *isnull, g->values, g->isnull);
+			((MergeGroup *) g)->matched = true;
+		}
+		MemoryContextSwitchTo(old);
+		return true;
+	}
+	MemoryContextSwitchTo(old);
+
+	/* Then the speed layer's groups that the batch table does not have */
+	while (scan->unmatched != NULL)
+	{
+		MergeGroup *g = lfirst(scan->unmatched);
+
+		scan->unmatched = lnext(scan->speed->groups, scan->unmatched);
+		if (!g->matched)
+		{
+			*values = g->group.values;
+			*isnull = g->group.isnull;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Finish a read, releasing what it holds.
+ */
+void
+MergeEnd(MergeScan *scan)
+{
+	if (scan->iscan != NULL)
+	{
+		index_endscan(scan->iscan);
+		index_close(scan->index, AccessShareLock);
+	}
+	else
+		table_endscan(scan->scan);
+	ExecDropSingleTupleTableSlot(scan->slot);
+	table_close(scan->batch, AccessShareLock);
+	MemoryContextDelete(scan->context);
 }
 
 /*

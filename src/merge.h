@@ -11,11 +11,14 @@
 #include "postgres.h"
 
 #include "utils/snapshot.h"
-#include "utils/tuplestore.h"
 
 #include "layout.h"
 
-extern void MergedRead(LambdaLayout *layout, Snapshot snapshot, int nprefix,
-					   Datum *key, bool *keynull, Tuplestorestate *out);
+typedef struct MergeScan MergeScan;
+
+extern MergeScan *MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix,
+							 Datum *key, bool *keynull);
+extern bool MergeNext(MergeScan *scan, Datum **values, bool **isnull);
+extern void MergeEnd(MergeScan *scan);
 
 #endif							/* LAMBDA_MERGE_H */

@@ -133,7 +133,7 @@ $$;
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a = 1 AND b = '1'$$);
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE b = '1' AND 1::smallint = a$$);
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a = 1$$);
--- the first key not fixed (a wider integer, not an equality): the function
+-- the first key not fixed (a wider integer, not an equality): every group
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE b = '1'$$);
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a = 1::bigint AND b = '1'$$);
 SELECT speed_scan($$SELECT * FROM lk_by_ab WHERE a < 1 AND b = '1'$$);
@@ -141,6 +141,27 @@ SELECT * FROM lk_by_ab WHERE a = 1 AND b = '1';
 SELECT * FROM lk_by_ab WHERE a = 7 AND b = 'only speed';
 SELECT * FROM lk_by_ab WHERE a = 8 AND b = 'nowhere';
 SELECT * FROM lk_by_ab WHERE a = 1 ORDER BY b;
+-- a cursor reads the merged groups as they stream, both ways
+DO $$
+DECLARE
+    c SCROLL CURSOR FOR SELECT a, b FROM lk_by_ab;
+    r record;
+    forward int := 0;
+    backward int := 0;
+BEGIN
+    OPEN c;
+    LOOP
+        FETCH c INTO r;
+        EXIT WHEN NOT FOUND;
+        forward := forward + 1;
+    END LOOP;
+    LOOP
+        FETCH PRIOR FROM c INTO r;
+        EXIT WHEN NOT FOUND;
+        backward := backward + 1;
+    END LOOP;
+    RAISE NOTICE 'forward %, backward %', forward, backward;
+END $$;
 -- the look-up goes through the batch table's index, once
 CREATE FUNCTION batch_index_scans(v regclass) RETURNS bigint
 LANGUAGE sql AS $$
