@@ -260,12 +260,14 @@ MergeEnd(MergeScan *scan)
 }
 
 /*
- * SpeedRead and CaptureRead put their rows here.
+ * SpeedRead and CaptureRead put their rows here.  A row of the speed layer
+ * lies in shared memory that a worker may free once SpeedRead lets go of
+ * the view's lock: the group keeps a copy.
  */
 static void
 AddToGroups(HeapTuple tuple, void *arg)
 {
-	LayoutGroupsAdd((LayoutGroups *) arg, tuple);
+	LayoutGroupsAdd((LayoutGroups *) arg, heap_copytuple(tuple));
 }
 
 /*
