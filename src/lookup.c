@@ -152,7 +152,7 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 		prev_set_rel_pathlist(root, rel, rti, rte);
 
 	if (!lambda_preloaded || rte->rtekind != RTE_FUNCTION || rte->funcordinality ||
-		list_length(rte->functions) != 1 || rel->baserestrictinfo == NIL)
+		list_length(rte->functions) != 1)
 		return;
 	rtfunc = linitial_node(RangeTblFunction, rte->functions);
 	if (!IsA(rtfunc->funcexpr, FuncExpr))

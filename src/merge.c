@@ -213,7 +213,8 @@ MergeNext(MergeScan *scan, Datum **values, bool **isnull)
 		*isnull = scan->isnull;
 		memcpy(*values, slot->tts_values, sizeof(Datum) * natts);
 		memcpy(*isnull, slot->tts_isnull, sizeof(bool) * natts);
-		g = LayoutGroupsFind(scan->speed, LayoutHashKeys(layout, *values, *isnull),
+		g = scan->speed->groups == NIL ? NULL :
+			LayoutGroupsFind(scan->speed, LayoutHashKeys(layout, *values, *isnull),
 							 *values, *isnull);
 		if (g != NULL)
 		{
