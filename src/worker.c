@@ -373,6 +373,7 @@ ViewsOfDatabase(void)
 static void
 WorkerRound(void)
 {
+	MemoryContext round = CurrentMemoryContext;
 	List	   *views;
 	List	   *rebuild = NIL;
 	ListCell   *lc;
@@ -393,7 +394,13 @@ WorkerRound(void)
 			continue;			/* registry full */
 		SpeedSettle(view, LayoutGet(viewid), horizon);
 		if (SpeedNeedsBatch(view))
+		{
+			/* the list outlives the transaction and SPI's memory */
+			MemoryContext old = MemoryContextSwitchTo(round);
+
 			rebuild = lappend_oid(rebuild, viewid);
+			MemoryContextSwitchTo(old);
+		}
 	}
 	ForgetDroppedViews(views);
 
