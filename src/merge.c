@@ -7,8 +7,10 @@
  *
  * The user-facing view reads lambda.merged(V): one partial state row per
  * group, the batch table's row merged with the speed layer's rows of the
- * same group, then the speed layer's groups the batch table lacks.  The
- * view computes its outputs from the merged states (serving.c).
+ * same group, then the speed layer's groups the batch table lacks.  When
+ * the speed layer is not whole for the reader's snapshot, it reads the
+ * exact slow path instead (lambda.exact).  The view computes its outputs
+ * from the states (serving.c).
  *
  * A first serving view left the merge to PostgreSQL: the batch table and
  * lambda.speed() under UNION ALL, then GROUP BY the keys.  That hashed and
@@ -32,20 +34,25 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_am.h"
+#include "executor/spi.h"
+#include "executor/tstoreReceiver.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "capture.h"
+#include "catalog.h"
 #include "lambda.h"
 #include "merge.h"
 #include "serving.h"
 #include "speed.h"
 
 PG_FUNCTION_INFO_V1(merged);
+PG_FUNCTION_INFO_V1(exact);
 
 /* A speed layer group, and whether a batch row took it */
 typedef struct MergeGroup
@@ -76,6 +83,8 @@ struct MergeScan
 	TupleTableSlot *slot;
 	Datum	   *values;			/* the batch row just returned, merged */
 	bool	   *isnull;
+	Tuplestorestate *exact;		/* on the slow path, its rows; else NULL */
+	TupleTableSlot *exactSlot;
 };
 
 /*
@@ -108,12 +117,77 @@ merged(PG_FUNCTION_ARGS)
 }
 
 /*
- * Start reading the merged partial state rows that a reader with this
- * snapshot sees.  With nprefix > 0, only the groups whose first nprefix
+ * exact(view regclass) returns setof record
+ *
+ * The exact slow path: the partial states of every group of the view,
+ * computed from the master, as the caller's snapshot sees it.
+ */
+Datum
+exact(PG_FUNCTION_ARGS)
+{
+	Oid			viewid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LambdaLayout *layout;
+
+	LambdaCheckPreloaded();
+	SpeedCheckReadable(viewid);
+	layout = LayoutGet(viewid);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	SpeedCheckColumns(rsinfo->setDesc, layout->desc, viewid);
+	ExactRead(layout, GetActiveSnapshot(), rsinfo->setResult,
+			  rsinfo->econtext->ecxt_per_query_memory);
+	return (Datum) 0;
+}
+
+/*
+ * Put the partial states of every group, computed from the master by the
+ * partial-state query (the batch's) under snapshot, into out (allocated in
+ * outcxt).  The query runs as the view's owner, as the view's own query
+ * would, in a restricted operation, as REFRESH MATERIALIZED VIEW runs its
+ * query.
+ */
+void
+ExactRead(LambdaLayout *layout, Snapshot snapshot, Tuplestorestate *out,
+		  MemoryContext outcxt)
+{
+	SPIExecuteOptions options = {0};
+	DestReceiver *dest = CreateDestReceiver(DestTuplestore);
+	Oid			saveUser;
+	int			saveSecContext;
+	int			ret;
+
+	SetTuplestoreDestReceiverParams(dest, out, outcxt, false, NULL, NULL);
+
+	/* Read-only: the query runs under the active snapshot, unchanged */
+	options.read_only = true;
+	options.dest = dest;
+	SPI_connect();
+	PushActiveSnapshot(snapshot);
+	GetUserIdAndSecContext(&saveUser, &saveSecContext);
+	SetUserIdAndSecContext(RelationOwner(layout->viewid),
+						   saveSecContext | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	ret = SPI_execute_extended(psprintf("SELECT * FROM %s",
+										QualifiedRelationName(layout->partialView)),
+							   &options);
+	SetUserIdAndSecContext(saveUser, saveSecContext);
+	PopActiveSnapshot();
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_extended failed: %s", SPI_result_code_string(ret));
+	SPI_finish();
+	dest->rDestroy(dest);
+}
+
+/*
+ * Start reading the partial state rows of every group that a reader with
+ * this snapshot sees: on the fast path, the batch table's merged with the
+ * speed layer's; when the speed layer is not whole for this snapshot, the
+ * exact slow path's.  With nprefix > 0, only the groups whose first nprefix
  * group keys are those of key (a partial state row's values, of which only
  * those keys are read; the caller keeps them until MergeEnd).
  *
- * The speed layer's groups are read at once, into a local table; the batch
+ * Which path is decided here, once for the read.  On the fast path the
+ * speed layer's groups are read at once, into a local table, and the batch
  * table is scanned as rows are asked for.
  */
 MergeScan *
@@ -134,6 +208,15 @@ MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
 	scan->keynull = keynull;
 	scan->values = palloc(sizeof(Datum) * layout->desc->natts);
 	scan->isnull = palloc(sizeof(bool) * layout->desc->natts);
+
+	if (!SpeedUsable(layout->viewid, snapshot))
+	{
+		scan->exact = tuplestore_begin_heap(false, false, work_mem);
+		ExactRead(layout, snapshot, scan->exact, context);
+		scan->exactSlot = MakeSingleTupleTableSlot(layout->desc, &TTSOpsMinimalTuple);
+		MemoryContextSwitchTo(old);
+		return scan;
+	}
 
 	/* The speed layer's groups: settled, pending and our own rows */
 	scan->speed = LayoutGroupsCreate(layout, 1024, sizeof(MergeGroup));
@@ -185,9 +268,30 @@ MergeNext(MergeScan *scan, Datum **values, bool **isnull)
 	MemoryContext old;
 
 	MemoryContextReset(scan->rowcxt);
-	old = MemoryContextSwitchTo(scan->rowcxt);
 
-	/* Batch rows, each merged with its group in the speed layer, if any */
+	/* The slow path's rows (with the prefix: those of the keys) */
+	while (scan->exact != NULL)
+	{
+		TupleTableSlot *slot = scan->exactSlot;
+
+		if (!tuplestore_gettupleslot(scan->exact, true, false, slot))
+			return false;
+		slot_getallattrs(slot);
+		if (scan->nprefix > 0 &&
+			!LayoutPrefixEqual(layout, scan->nprefix, slot->tts_values,
+							   slot->tts_isnull, scan->key, scan->keynull))
+			continue;
+		*values = slot->tts_values;
+		*isnull = slot->tts_isnull;
+		return true;
+	}
+
+	/*
+	 * Batch rows, each merged with its group in the speed layer, if any.
+	 * The scans allocate what they keep as they go (btree's list of dead
+	 * items, say): they run in the read's context, the merge in the row's.
+	 */
+	old = MemoryContextSwitchTo(scan->context);
 	while (!scan->batchDone)
 	{
 		TupleTableSlot *slot = scan->slot;
@@ -209,6 +313,7 @@ MergeNext(MergeScan *scan, Datum **values, bool **isnull)
 							   slot->tts_isnull, scan->key, scan->keynull))
 			continue;
 
+		MemoryContextSwitchTo(scan->rowcxt);
 		*values = scan->values;
 		*isnull = scan->isnull;
 		memcpy(*values, slot->tts_values, sizeof(Datum) * natts);
@@ -248,6 +353,13 @@ MergeNext(MergeScan *scan, Datum **values, bool **isnull)
 void
 MergeEnd(MergeScan *scan)
 {
+	if (scan->exact != NULL)
+	{
+		tuplestore_end(scan->exact);
+		ExecDropSingleTupleTableSlot(scan->exactSlot);
+		MemoryContextDelete(scan->context);
+		return;
+	}
 	if (scan->iscan != NULL)
 	{
 		index_endscan(scan->iscan);

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "utils/snapshot.h"
+#include "utils/tuplestore.h"
 
 #include "layout.h"
 
@@ -20,5 +21,7 @@ extern MergeScan *MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefi
 							 Datum *key, bool *keynull);
 extern bool MergeNext(MergeScan *scan, Datum **values, bool **isnull);
 extern void MergeEnd(MergeScan *scan);
+extern void ExactRead(LambdaLayout *layout, Snapshot snapshot, Tuplestorestate *out,
+					  MemoryContext outcxt);
 
 #endif							/* LAMBDA_MERGE_H */

@@ -7,29 +7,20 @@
  *
  * The user-facing view is an ordinary SQL view:
  *
- *	WITH lambda_path AS MATERIALIZED (SELECT lambda.fast_path(V) AS fast)
- *	SELECT <outputs from the states> FROM (
- *		SELECT * FROM lambda.merged(V) AS m(<partial state columns>)
- *		 WHERE (SELECT fast FROM lambda_path)
- *		UNION ALL
- *		SELECT * FROM lambda.exact(V) AS m(<partial state columns>)
- *		 WHERE NOT (SELECT fast FROM lambda_path)
- *	) m
+ *	SELECT <outputs from the states> FROM lambda.merged(V) AS m(<partial state columns>)
  *
- * The fast branch reads the batch table's groups merged with the speed
- * layer's (merge.c); a filter on the first group keys goes down to the
- * batch table's index (lookup.c).  The slow branch is the exact slow path:
- * the partial-state query, the one the batch runs, over the master under
- * the reader's snapshot.  Which branch runs is decided once per query, by
- * one evaluation of the materialized CTE, so the two can never both run or
- * both be skipped; the branch not taken is cut off by a one-time filter and
- * costs nothing.
+ * lambda.merged (merge.c) decides, once per read, under the reader's
+ * snapshot, whether the speed layer is whole for it.  If it is (the fast
+ * path), it returns the batch table's groups merged with the speed
+ * layer's; a filter on the first group keys reaches the batch table's index
+ * (lookup.c).  If not, it returns the exact slow path's: the partial-state
+ * query, the batch's, over the master.  One decision for the whole read:
+ * the two paths can never both answer, nor neither.
  *
- * The slow path sits behind a function, not in the view's SQL, so that the
- * planner does not cost every query of the view as a scan of the whole
- * master: past jit_above_cost that cost made PostgreSQL compile each
- * query, fast path included, with JIT, for many times what running it
- * takes.
+ * The slow path sits behind the function, not in the view's SQL, so that
+ * the planner does not cost every query of the view as a scan of the whole
+ * master: past jit_above_cost that cost made PostgreSQL compile each query,
+ * fast path included, with JIT, for many times what running it takes.
  *
  * The states give back PostgreSQL's own results: counts, sums, min and max
  * are their merged states, in the types the view's own aggregates have;
@@ -43,8 +34,6 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "executor/tstoreReceiver.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -63,7 +52,6 @@
 #include "speed.h"
 
 PG_FUNCTION_INFO_V1(speed);
-PG_FUNCTION_INFO_V1(exact);
 PG_FUNCTION_INFO_V1(fast_path);
 PG_FUNCTION_INFO_V1(speed_status);
 
@@ -100,9 +88,7 @@ ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable)
 	}
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf,
-					 "WITH lambda_path AS MATERIALIZED (SELECT lambda.fast_path(%u) AS fast) "
-					 "SELECT ", viewid);
+	appendStringInfoString(&buf, "SELECT ");
 
 	/* Outputs in the query's order: group keys as they are, merged states */
 	first = true;
@@ -143,12 +129,7 @@ ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable)
 		}
 	}
 
-	appendStringInfo(&buf,
-					 " FROM (SELECT * FROM lambda.merged(%u) AS m(%s)"
-					 " WHERE (SELECT fast FROM lambda_path)"
-					 " UNION ALL SELECT * FROM lambda.exact(%u) AS m(%s)"
-					 " WHERE NOT (SELECT fast FROM lambda_path)) m",
-					 viewid, cols.data, viewid, cols.data);
+	appendStringInfo(&buf, " FROM lambda.merged(%u) AS m(%s)", viewid, cols.data);
 
 	relation_close(batch, AccessShareLock);
 	return buf.data;
@@ -240,57 +221,6 @@ SpeedCheckReadable(Oid viewid)
 
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_VIEW, get_rel_name(viewid));
-}
-
-/*
- * exact(view regclass) returns setof record
- *
- * The exact slow path: the partial states of every group of the view,
- * computed from the master by the partial-state query under the caller's
- * snapshot, as the batch computes them.  The query runs as the view's
- * owner, as the view's own query would, in a restricted operation, as
- * REFRESH MATERIALIZED VIEW runs its query.
- */
-Datum
-exact(PG_FUNCTION_ARGS)
-{
-	Oid			viewid = PG_GETARG_OID(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	SPIExecuteOptions options = {0};
-	LambdaLayout *layout;
-	DestReceiver *dest;
-	Oid			saveUser;
-	int			saveSecContext;
-	int			ret;
-
-	LambdaCheckPreloaded();
-	SpeedCheckReadable(viewid);
-	layout = LayoutGet(viewid);
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	SpeedCheckColumns(rsinfo->setDesc, layout->desc, viewid);
-
-	dest = CreateDestReceiver(DestTuplestore);
-	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult,
-									rsinfo->econtext->ecxt_per_query_memory,
-									false, NULL, NULL);
-
-	/* Read-only: the query runs under the caller's snapshot, unchanged */
-	options.read_only = true;
-	options.dest = dest;
-	SPI_connect();
-	GetUserIdAndSecContext(&saveUser, &saveSecContext);
-	SetUserIdAndSecContext(RelationOwner(viewid),
-						   saveSecContext | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	ret = SPI_execute_extended(psprintf("SELECT * FROM %s",
-										QualifiedRelationName(layout->partialView)),
-							   &options);
-	SetUserIdAndSecContext(saveUser, saveSecContext);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_extended failed: %s", SPI_result_code_string(ret));
-	SPI_finish();
-	dest->rDestroy(dest);
-	return (Datum) 0;
 }
 
 /*

@@ -141,6 +141,16 @@ SELECT * FROM lk_by_ab WHERE a = 1 AND b = '1';
 SELECT * FROM lk_by_ab WHERE a = 7 AND b = 'only speed';
 SELECT * FROM lk_by_ab WHERE a = 8 AND b = 'nowhere';
 SELECT * FROM lk_by_ab WHERE a = 1 ORDER BY b;
+-- look-ups through an index whose entries batches have left dead, again
+-- and again in one session (the index scan keeps what it learns)
+SELECT lambda.run_batch('lk_by_ab');
+SELECT lambda.run_batch('lk_by_ab');
+PREPARE lk_again(int, text) AS SELECT n, s FROM lk_by_ab WHERE a = $1 AND b = $2;
+EXECUTE lk_again(1, '1');
+EXECUTE lk_again(1, '1');
+EXECUTE lk_again(2, '2');
+EXECUTE lk_again(1, '1');
+DEALLOCATE lk_again;
 -- a cursor reads the merged groups as they stream, both ways
 DO $$
 DECLARE
