@@ -219,7 +219,8 @@ MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
 	}
 
 	/* The speed layer's groups: settled, pending and our own rows */
-	scan->speed = LayoutGroupsCreate(layout, 1024, sizeof(MergeGroup));
+	scan->speed = LayoutGroupsCreate(layout, nprefix == layout->nkeys ? 16 : 1024,
+									  sizeof(MergeGroup));
 	SpeedRead(layout->viewid, snapshot, layout, nprefix, key, keynull,
 			  AddToGroups, scan->speed);
 	CaptureRead(layout->viewid, layout, nprefix, key, keynull, AddToGroups, scan->speed);
