@@ -37,6 +37,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -74,10 +75,27 @@ typedef struct CapturedView
 	int			failedAt;		/* level at which a capture failed, or 0 */
 } CapturedView;
 
+/*
+ * A statement's capture triggers after the first: the first folded the
+ * statement's rows for their views too, in the same pass; they only take
+ * their view off the list.
+ */
+typedef struct FoldedStatement
+{
+	Tuplestorestate *rows;		/* the statement's transition table */
+	int			level;			/* the subtransaction nesting level */
+	List	   *views;			/* whose triggers have yet to fire */
+} FoldedStatement;
+
 static MemoryContext CaptureContext = NULL;
 static List *captured = NIL;	/* CapturedView, in CaptureContext */
+static List *folded = NIL;		/* FoldedStatement, in CaptureContext */
 
-static void CaptureRun(Oid viewid, Relation rel, Tuplestorestate *rows);
+static void CaptureRun(List *views, Relation rel, Tuplestorestate *rows);
+static bool CaptureViews(List *views, Relation rel, Tuplestorestate *rows,
+						 bool degrade);
+static List *FiringCaptures(Relation rel, Oid funcid);
+static bool FoldedAhead(Tuplestorestate *rows, Oid viewid);
 static CapturedView *FindView(Oid viewid, bool create);
 static void CaptureXactCallback(XactEvent event, void *arg);
 static void CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
@@ -95,12 +113,12 @@ CaptureInit(void)
  * The view a capture trigger is for: its only argument.
  */
 static Oid
-TriggerView(TriggerData *trigdata)
+TriggerView(Trigger *trigger)
 {
-	if (trigdata->tg_trigger->tgnargs != 1)
+	if (trigger->tgnargs != 1)
 		elog(ERROR, "lambda capture trigger must have one argument");
 	return DatumGetObjectId(DirectFunctionCall1(oidin,
-												CStringGetDatum(trigdata->tg_trigger->tgargs[0])));
+												CStringGetDatum(trigger->tgargs[0])));
 }
 
 /*
@@ -111,6 +129,8 @@ Datum
 capture(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Oid			viewid;
+	List	   *views;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
@@ -124,8 +144,90 @@ capture(PG_FUNCTION_ARGS)
 	if (!lambda_preloaded)
 		return PointerGetDatum(NULL);
 
-	CaptureRun(TriggerView(trigdata), trigdata->tg_relation, trigdata->tg_newtable);
+	/*
+	 * The first capture trigger of a statement folds its rows for every view
+	 * whose capture trigger fires: one subtransaction and one pass over the
+	 * rows, where one per view cost a single-row INSERT as much again.
+	 */
+	viewid = TriggerView(trigdata->tg_trigger);
+	if (FoldedAhead(trigdata->tg_newtable, viewid))
+		return PointerGetDatum(NULL);
+	views = FiringCaptures(trigdata->tg_relation, fcinfo->flinfo->fn_oid);
+	if (!list_member_oid(views, viewid))
+		views = lcons_oid(viewid, views);
+	CaptureRun(views, trigdata->tg_relation, trigdata->tg_newtable);
+
+	if (list_length(views) > 1)
+	{
+		MemoryContext old = MemoryContextSwitchTo(CaptureContext);
+		FoldedStatement *fs = palloc(sizeof(FoldedStatement));
+
+		fs->rows = trigdata->tg_newtable;
+		fs->level = GetCurrentTransactionNestLevel();
+		fs->views = list_delete_oid(list_copy(views), viewid);
+		folded = lappend(folded, fs);
+		MemoryContextSwitchTo(old);
+	}
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * The views whose capture statement triggers on rel fire now, as trigger.c
+ * decides it: by the trigger's enabled state and the session's replication
+ * role (ours have no WHEN condition).
+ */
+static List *
+FiringCaptures(Relation rel, Oid funcid)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+	bool		replica = SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA;
+	List	   *views = NIL;
+	int			i;
+
+	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trigger = &trigdesc->triggers[i];
+
+		if (trigger->tgfoid != funcid || !TRIGGER_FOR_INSERT(trigger->tgtype) ||
+			TRIGGER_FOR_ROW(trigger->tgtype) || !TRIGGER_FOR_AFTER(trigger->tgtype) ||
+			trigger->tgqual != NULL || trigger->tgnewtable == NULL)
+			continue;
+		if (trigger->tgenabled == TRIGGER_DISABLED ||
+			trigger->tgenabled == (replica ? TRIGGER_FIRES_ON_ORIGIN : TRIGGER_FIRES_ON_REPLICA))
+			continue;
+		views = lappend_oid(views, TriggerView(trigger));
+	}
+	return views;
+}
+
+/*
+ * Did an earlier capture trigger of this statement fold its rows for
+ * viewid?  Then this trigger has nothing left to do.
+ */
+static bool
+FoldedAhead(Tuplestorestate *rows, Oid viewid)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	ListCell   *lc;
+
+	foreach(lc, folded)
+	{
+		FoldedStatement *fs = lfirst(lc);
+
+		if (fs->rows != rows || fs->level != level)
+			continue;
+		if (!list_member_oid(fs->views, viewid))
+		{
+			/* not this statement's: a table of an ended one, reused */
+			folded = foreach_delete_current(folded, lc);
+			continue;
+		}
+		fs->views = list_delete_oid(fs->views, viewid);
+		if (fs->views == NIL)
+			folded = foreach_delete_current(folded, lc);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -151,48 +253,62 @@ capture_row(PG_FUNCTION_ARGS)
 
 	rows = tuplestore_begin_heap(false, false, work_mem);
 	tuplestore_puttuple(rows, trigdata->tg_trigtuple);
-	CaptureRun(TriggerView(trigdata), trigdata->tg_relation, rows);
+	CaptureRun(list_make1_oid(TriggerView(trigdata->tg_trigger)), trigdata->tg_relation,
+			   rows);
 	tuplestore_end(rows);
 	return PointerGetDatum(NULL);
 }
 
 /*
  * Fold rows inserted into rel (the master or one of its partitions) into
- * the view's partial states and keep them.  An error here must not make the
- * insert fail: the capture runs in a subtransaction, and when it fails the
- * view's speed layer loses this transaction's rows (the view answers
- * through the slow path until a batch covers them).
+ * the partial states of views (all of rel's master) and keep them.  An
+ * error here must not make the insert fail: the capture runs in a
+ * subtransaction.  When it fails for several views, each is captured again
+ * on its own, so that only a view whose capture fails loses this
+ * transaction's rows (it answers through the slow path until a batch
+ * covers them).
  */
 static void
-CaptureRun(Oid viewid, Relation rel, Tuplestorestate *rows)
+CaptureRun(List *views, Relation rel, Tuplestorestate *rows)
+{
+	ListCell   *lc;
+
+	if (list_length(views) > 1 && CaptureViews(views, rel, rows, false))
+		return;
+	foreach(lc, views)
+		CaptureViews(list_make1_oid(lfirst_oid(lc)), rel, rows, true);
+}
+
+/*
+ * CaptureRun's work, in one subtransaction.  False if it failed; then, with
+ * degrade, the views lose this transaction's rows, with a warning.
+ */
+static bool
+CaptureViews(List *views, Relation rel, Tuplestorestate *rows, bool degrade)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	int			level = GetCurrentTransactionNestLevel();
-	CapturedView *cv = FindView(viewid, true);
-	List	   *volatile result = NIL;
-	MemoryContext keep;
+	int			nviews = list_length(views);
+	List	  **results = palloc0(sizeof(List *) * nviews);
+	volatile bool ok = true;
+	ListCell   *lc;
+	int			i;
+
+	/* Made before the subtransaction: a failed capture is remembered there */
+	foreach(lc, views)
+		(void) FindView(lfirst_oid(lc), true);
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 
 	PG_TRY();
 	{
-		List	   *tuples = FoldRows(LayoutGet(viewid), rel, rows, CaptureContext);
-		ListCell   *lc;
+		LambdaLayout **layouts = palloc(sizeof(LambdaLayout *) * nviews);
 
-		MemoryContextSwitchTo(CaptureContext);
-		foreach(lc, tuples)
-		{
-			CapturedRow *row = palloc(sizeof(CapturedRow));
-
-			row->tuple = lfirst(lc);
-			row->level = level;
-			row->coveredAt = 0;
-			result = lappend(result, row);
-		}
-		list_free(tuples);
-		MemoryContextSwitchTo(oldcontext);
+		foreach(lc, views)
+			layouts[foreach_current_index(lc)] = LayoutGet(lfirst_oid(lc));
+		FoldRows(nviews, layouts, rel, rows, CaptureContext, results);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
@@ -214,19 +330,46 @@ CaptureRun(Oid viewid, Relation rel, Tuplestorestate *rows)
 			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
 
-		cv->failedAt = cv->failedAt == 0 ? level : Min(cv->failedAt, level);
-		list_free_deep(result);
-		result = NIL;
-		ereport(WARNING,
-				(errmsg("could not capture inserted rows for lambda view \"%s\": %s",
-						get_rel_name(viewid), edata->message),
-				 errdetail("The insert succeeded; the view answers through the exact slow path until a batch covers these rows.")));
+		ok = false;
+		if (degrade)
+		{
+			foreach(lc, views)
+			{
+				Oid			viewid = lfirst_oid(lc);
+				CapturedView *cv = FindView(viewid, false);
+
+				cv->failedAt = cv->failedAt == 0 ? level : Min(cv->failedAt, level);
+				ereport(WARNING,
+						(errmsg("could not capture inserted rows for lambda view \"%s\": %s",
+								get_rel_name(viewid), edata->message),
+						 errdetail("The insert succeeded; the view answers through the exact slow path until a batch covers these rows.")));
+			}
+		}
 	}
 	PG_END_TRY();
 
-	keep = MemoryContextSwitchTo(CaptureContext);
-	cv->rows = list_concat(cv->rows, result);
-	MemoryContextSwitchTo(keep);
+	if (ok)
+	{
+		MemoryContext keep = MemoryContextSwitchTo(CaptureContext);
+
+		for (i = 0; i < nviews; i++)
+		{
+			CapturedView *cv = FindView(list_nth_oid(views, i), false);
+
+			foreach(lc, results[i])
+			{
+				CapturedRow *row = palloc(sizeof(CapturedRow));
+
+				row->tuple = lfirst(lc);
+				row->level = level;
+				row->coveredAt = 0;
+				cv->rows = lappend(cv->rows, row);
+			}
+		}
+		MemoryContextSwitchTo(keep);
+	}
+	pfree(results);
+	return ok;
 }
 
 static CapturedView *
@@ -355,6 +498,7 @@ CaptureXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			/* CaptureContext goes with TopTransactionContext */
 			captured = NIL;
+			folded = NIL;
 			CaptureContext = NULL;
 			break;
 		default:
@@ -368,6 +512,16 @@ CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 {
 	int			level = GetCurrentTransactionNestLevel();
 	ListCell   *lc;
+
+	/* A statement that failed in the subtransaction fires no more triggers */
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		foreach(lc, folded)
+		{
+			if (((FoldedStatement *) lfirst(lc))->level >= level)
+				folded = foreach_delete_current(folded, lc);
+		}
+	}
 
 	if (captured == NIL)
 		return;

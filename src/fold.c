@@ -5,10 +5,11 @@
  *	  writing transaction, without running a query.
  *
  * The capture triggers (capture.c) hand the rows a statement inserted to
- * FoldRows, which evaluates the view's filter, group keys, aggregate
- * arguments and FILTER conditions over each row, groups the rows in a hash
- * table and returns one partial state row per group: a row of the batch
- * table's type, as the partial-state query would return it.
+ * FoldRows, which, for each view of the master, evaluates the view's
+ * filter, group keys, aggregate arguments and FILTER conditions over each
+ * row, groups the rows in a hash table and returns one partial state row
+ * per group: a row of the batch table's type, as the partial-state query
+ * would return it.  One pass over the rows serves every view.
  *
  * The expressions are those of the partial-state view, the one definition
  * the batch runs.  PostgreSQL plans them (constant folding, function
@@ -100,6 +101,8 @@ static FoldGroup *GroupOf(LambdaFold *fold, bool *isnew);
 static FoldGroup *NewGroup(LambdaFold *fold, MemoryContext cxt);
 static void Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group,
 					MemoryContext cxt);
+static void FoldRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *slot,
+					bool only, MemoryContext into, List **result);
 static FoldGroup *FoldOneRow(LambdaLayout *layout, LambdaFold *fold);
 static List *GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext into);
 static void Keep(FoldGroup *group, int i, Datum value, FoldState *state,
@@ -110,90 +113,113 @@ static Datum NoHash(PG_FUNCTION_ARGS);
 
 /*
  * Fold the rows in the tuplestore, inserted into rel (the master or one of
- * its partitions), into partial state rows, returned as a list of heap
- * tuples allocated in into.
+ * its partitions), into the partial state rows of each of nviews views of
+ * that master, in one pass over the rows: results[i] is the list of heap
+ * tuples of layouts[i], allocated in into.
  */
-List *
-FoldRows(LambdaLayout *layout, Relation rel, Tuplestorestate *rows,
-		 MemoryContext into)
+void
+FoldRows(int nviews, LambdaLayout **layouts, Relation rel, Tuplestorestate *rows,
+		 MemoryContext into, List **results)
 {
-	LambdaFold *fold = layout->fold;
-	ExprContext *econtext;
+	LambdaFold **folds = palloc(sizeof(LambdaFold *) * nviews);
+	int64		nrows = tuplestore_tuple_count(rows);
 	TupleTableSlot *inslot;
 	TupleTableSlot *slot;
 	TupleConversionMap *map;
-	List	   *result = NIL;
-	int64		nrows = tuplestore_tuple_count(rows);
-	MemoryContext old;
+	int			i;
 
-	if (fold == NULL)
-		fold = layout->fold = FoldBuild(layout);
-	econtext = fold->econtext;
-
-	/* An earlier statement may have failed half way */
-	if (fold->dirty)
+	for (i = 0; i < nviews; i++)
 	{
-		MemoryContextReset(fold->groupcxt);
-		if (fold->groups != NULL)
-			ResetTupleHashTable(fold->groups);
-		fold->onlyGroup = NULL;
+		LambdaFold *fold = layouts[i]->fold;
+
+		if (fold == NULL)
+			fold = layouts[i]->fold = FoldBuild(layouts[i]);
+
+		/* An earlier statement may have failed half way */
+		if (fold->dirty)
+		{
+			MemoryContextReset(fold->groupcxt);
+			if (fold->groups != NULL)
+				ResetTupleHashTable(fold->groups);
+			fold->onlyGroup = NULL;
+		}
+		fold->dirty = true;
+		folds[i] = fold;
+		results[i] = NIL;
 	}
-	fold->dirty = true;
 
 	/* Rows of a partition are read as rows of the master */
-	if (RelationGetRelid(rel) == layout->master)
+	if (RelationGetRelid(rel) == layouts[0]->master)
 	{
-		inslot = fold->masterSlot;
+		inslot = folds[0]->masterSlot;
 		map = NULL;
 	}
 	else
 	{
 		inslot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
-		map = convert_tuples_by_name(RelationGetDescr(rel), fold->masterDesc);
+		map = convert_tuples_by_name(RelationGetDescr(rel), folds[0]->masterDesc);
 	}
 	slot = map == NULL ? inslot :
-		MakeSingleTupleTableSlot(fold->masterDesc, &TTSOpsVirtual);
+		MakeSingleTupleTableSlot(folds[0]->masterDesc, &TTSOpsVirtual);
 
 	tuplestore_rescan(rows);
 	while (tuplestore_gettupleslot(rows, true, false, inslot))
 	{
-		bool		isnew;
-		FoldGroup  *group;
-
-		ResetExprContext(econtext);
 		if (map != NULL)
 			execute_attr_map_slot(map->attrMap, inslot, slot);
-		econtext->ecxt_scantuple = slot;
-		if (fold->qual != NULL && !ExecQual(fold->qual, econtext))
-			continue;
-
-		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-		if (nrows == 1)
-		{
-			/* One row, one group: nothing to group (a single-row INSERT) */
-			group = FoldOneRow(layout, fold);
-			MemoryContextSwitchTo(into);
-			result = list_make1(FormPartialRow(layout, fold, fold->keySlot, group));
-			MemoryContextSwitchTo(old);
-			break;
-		}
-		group = GroupOf(fold, &isnew);
-		Advance(layout, fold, group, fold->groupcxt);
-		MemoryContextSwitchTo(old);
+		for (i = 0; i < nviews; i++)
+			FoldRow(layouts[i], folds[i], slot, nrows == 1, into, &results[i]);
 	}
-	ResetExprContext(econtext);
 
-	if (nrows > 1)
-		result = GroupRows(layout, fold, into);
-	fold->dirty = false;
+	for (i = 0; i < nviews; i++)
+	{
+		ResetExprContext(folds[i]->econtext);
+		if (nrows > 1)
+			results[i] = GroupRows(layouts[i], folds[i], into);
+		folds[i]->dirty = false;
+	}
 
 	if (slot != inslot)
 		ExecDropSingleTupleTableSlot(slot);
-	if (inslot != fold->masterSlot)
+	if (inslot != folds[0]->masterSlot)
 		ExecDropSingleTupleTableSlot(inslot);
 	else
 		ExecClearTuple(inslot);
-	return result;
+	pfree(folds);
+}
+
+/*
+ * Fold one row, in slot, for one view.  The statement's only row (a
+ * single-row INSERT) is one group: it needs no grouping, and its partial
+ * state row goes straight to result.
+ */
+static void
+FoldRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *slot, bool only,
+		MemoryContext into, List **result)
+{
+	ExprContext *econtext = fold->econtext;
+	FoldGroup  *group;
+	MemoryContext old;
+	bool		isnew;
+
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = slot;
+	if (fold->qual != NULL && !ExecQual(fold->qual, econtext))
+		return;
+
+	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	if (only)
+	{
+		group = FoldOneRow(layout, fold);
+		MemoryContextSwitchTo(into);
+		*result = list_make1(FormPartialRow(layout, fold, fold->keySlot, group));
+	}
+	else
+	{
+		group = GroupOf(fold, &isnew);
+		Advance(layout, fold, group, fold->groupcxt);
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /*

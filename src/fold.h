@@ -18,7 +18,7 @@
 
 typedef struct LambdaFold LambdaFold;
 
-extern List *FoldRows(LambdaLayout *layout, Relation rel, Tuplestorestate *rows,
-					  MemoryContext into);
+extern void FoldRows(int nviews, LambdaLayout **layouts, Relation rel,
+					 Tuplestorestate *rows, MemoryContext into, List **results);
 
 #endif							/* LAMBDA_FOLD_H */

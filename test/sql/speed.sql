@@ -216,3 +216,48 @@ DROP ROLE lambda_outsider;
 SELECT * FROM lambda.speed('lk_by_ab') AS s(a int, b text, n int, s bigint)
  WHERE a = 1 AND b = '1';
 \echo :LAST_ERROR_SQLSTATE
+
+-- The first capture trigger of a statement folds its rows for every view
+-- of the master in one pass.  A view whose capture fails loses the rows
+-- alone; a trigger that fires between the capture triggers, even one that
+-- inserts into the master, does not disturb the pass.
+CREATE TABLE two (k int, v int);
+SELECT lambda.create_master('two');
+CREATE FUNCTION picky(x int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF x < 0 AND current_setting('lambda_test.picky', true) = 'on' THEN
+        RAISE EXCEPTION 'picky row';
+    END IF;
+    RETURN true;
+END $$;
+SELECT lambda.create_view('two_all', 'SELECT k, count(*) AS n, sum(v) AS s FROM two GROUP BY k');
+SELECT lambda.create_view('two_picky', 'SELECT k, count(*) AS n FROM two WHERE picky(v) GROUP BY k');
+INSERT INTO two VALUES (1, 1), (1, 2), (2, 3);
+SET lambda_test.picky = on;
+INSERT INTO two VALUES (3, -1), (1, 4);
+RESET lambda_test.picky;
+SELECT lambda.fast_path('two_all') AS all_fast, lambda.fast_path('two_picky') AS picky_fast;
+SELECT diff_count('two_all') AS all_diff, diff_count('two_picky') AS picky_diff;
+SELECT lambda.run_batch('two_picky');
+CREATE FUNCTION two_more() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT FROM new_rows WHERE v = 100) THEN
+        INSERT INTO two VALUES (9, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+DO $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON two REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION two_more()',
+                   'lambda_capture_' || least('two_all'::regclass::oid,
+                                              'two_picky'::regclass::oid) || '_between');
+END $$;
+SELECT regexp_replace(tgname, '[0-9]+', 'N') AS fires_in_this_order
+  FROM pg_trigger
+ WHERE tgrelid = 'two'::regclass AND tgname LIKE 'lambda\_capture\_%' AND tgname NOT LIKE '%row%'
+ ORDER BY tgname;
+INSERT INTO two VALUES (5, 100), (1, 5);
+SELECT * FROM two_all ORDER BY k;
+SELECT lambda.fast_path('two_all') AS all_fast, lambda.fast_path('two_picky') AS picky_fast;
+SELECT diff_count('two_all') AS all_diff, diff_count('two_picky') AS picky_diff;
