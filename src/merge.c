@@ -96,18 +96,11 @@ struct MergeScan
 Datum
 merged(PG_FUNCTION_ARGS)
 {
-	Oid			viewid = PG_GETARG_OID(0);
+	LambdaLayout *layout = BeginStatesFunction(fcinfo);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	LambdaLayout *layout;
 	MergeScan  *scan;
 	Datum	   *values;
 	bool	   *isnull;
-
-	LambdaCheckPreloaded();
-	SpeedCheckReadable(viewid);
-	layout = LayoutGet(viewid);
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	SpeedCheckColumns(rsinfo->setDesc, layout->desc, viewid);
 
 	scan = MergeBegin(layout, GetActiveSnapshot(), 0, NULL, NULL);
 	while (MergeNext(scan, &values, &isnull))
@@ -125,15 +118,9 @@ merged(PG_FUNCTION_ARGS)
 Datum
 exact(PG_FUNCTION_ARGS)
 {
-	Oid			viewid = PG_GETARG_OID(0);
+	LambdaLayout *layout = BeginStatesFunction(fcinfo);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	LambdaLayout *layout;
 
-	LambdaCheckPreloaded();
-	SpeedCheckReadable(viewid);
-	layout = LayoutGet(viewid);
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	SpeedCheckColumns(rsinfo->setDesc, layout->desc, viewid);
 	ExactRead(layout, GetActiveSnapshot(), rsinfo->setResult,
 			  rsinfo->econtext->ecxt_per_query_memory);
 	return (Datum) 0;

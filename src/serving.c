@@ -186,6 +186,25 @@ MergedState(LambdaAgg *agg, const char *name, Oid stateType)
 Datum
 speed(PG_FUNCTION_ARGS)
 {
+	LambdaLayout *layout = BeginStatesFunction(fcinfo);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			viewid = layout->viewid;
+
+	SpeedRead(viewid, GetActiveSnapshot(), layout, 0, NULL, NULL,
+			  EmitToTuplestore, rsinfo->setResult);
+	CaptureRead(viewid, layout, 0, NULL, NULL, EmitToTuplestore, rsinfo->setResult);
+	return (Datum) 0;
+}
+
+/*
+ * What the functions returning a view's partial states (speed, merged,
+ * exact: SETOF record with the partial state columns as column list) do
+ * first: check the caller may read the view, and set up the tuplestore the
+ * rows go to.  Returns the view's layout.
+ */
+LambdaLayout *
+BeginStatesFunction(FunctionCallInfo fcinfo)
+{
 	Oid			viewid = PG_GETARG_OID(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LambdaLayout *layout;
@@ -195,11 +214,7 @@ speed(PG_FUNCTION_ARGS)
 	layout = LayoutGet(viewid);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	SpeedCheckColumns(rsinfo->setDesc, layout->desc, viewid);
-
-	SpeedRead(viewid, GetActiveSnapshot(), layout, 0, NULL, NULL,
-			  EmitToTuplestore, rsinfo->setResult);
-	CaptureRead(viewid, layout, 0, NULL, NULL, EmitToTuplestore, rsinfo->setResult);
-	return (Datum) 0;
+	return layout;
 }
 
 /*

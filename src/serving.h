@@ -12,12 +12,15 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "fmgr.h"
 
+#include "layout.h"
 #include "viewdef.h"
 
 extern char *ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable);
 extern void SpeedCheckReadable(Oid viewid);
 extern void EmitToTuplestore(HeapTuple tuple, void *arg);
+extern LambdaLayout *BeginStatesFunction(FunctionCallInfo fcinfo);
 extern void SpeedCheckColumns(TupleDesc expected, TupleDesc actual, Oid viewid);
 
 #endif							/* LAMBDA_SERVING_H */
