@@ -97,6 +97,8 @@ static LambdaFold *FoldBuild(LambdaLayout *layout);
 static void FoldPrepareAll(LambdaLayout *layout, LambdaFold *fold);
 static ExprState *Prepare(Expr *expr);
 static ExprState *PrepareQual(Expr *expr);
+static void ResetGroups(LambdaFold *fold);
+static void EvalKeys(LambdaFold *fold);
 static FoldGroup *GroupOf(LambdaFold *fold, bool *isnew);
 static FoldGroup *NewGroup(LambdaFold *fold, MemoryContext cxt);
 static void Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group,
@@ -137,12 +139,7 @@ FoldRows(int nviews, LambdaLayout **layouts, Relation rel, Tuplestorestate *rows
 
 		/* An earlier statement may have failed half way */
 		if (fold->dirty)
-		{
-			MemoryContextReset(fold->groupcxt);
-			if (fold->groups != NULL)
-				ResetTupleHashTable(fold->groups);
-			fold->onlyGroup = NULL;
-		}
+			ResetGroups(fold);
 		fold->dirty = true;
 		folds[i] = fold;
 		results[i] = NIL;
@@ -252,11 +249,37 @@ GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext into)
 		result = lappend(result, FormPartialRow(layout, fold, NULL, fold->onlyGroup));
 	MemoryContextSwitchTo(old);
 
+	ResetGroups(fold);
+	return result;
+}
+
+/*
+ * Forget the groups of the statement folded last.
+ */
+static void
+ResetGroups(LambdaFold *fold)
+{
 	MemoryContextReset(fold->groupcxt);
 	if (fold->groups != NULL)
 		ResetTupleHashTable(fold->groups);
 	fold->onlyGroup = NULL;
-	return result;
+}
+
+/*
+ * Evaluate the group keys of the row in the expression context's scan slot
+ * into fold->keySlot.
+ */
+static void
+EvalKeys(LambdaFold *fold)
+{
+	TupleTableSlot *keySlot = fold->keySlot;
+	int			i;
+
+	ExecClearTuple(keySlot);
+	for (i = 0; i < fold->nkeys; i++)
+		keySlot->tts_values[i] = ExecEvalExpr(fold->keys[i], fold->econtext,
+											  &keySlot->tts_isnull[i]);
+	ExecStoreVirtualTuple(keySlot);
 }
 
 /*
@@ -266,11 +289,8 @@ GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext into)
 static FoldGroup *
 GroupOf(LambdaFold *fold, bool *isnew)
 {
-	ExprContext *econtext = fold->econtext;
-	TupleTableSlot *keySlot = fold->keySlot;
 	TupleHashEntry entry = NULL;
 	FoldGroup  *group;
-	int			i;
 
 	if (fold->groups == NULL)
 	{
@@ -279,12 +299,8 @@ GroupOf(LambdaFold *fold, bool *isnew)
 	}
 	else
 	{
-		ExecClearTuple(keySlot);
-		for (i = 0; i < fold->nkeys; i++)
-			keySlot->tts_values[i] = ExecEvalExpr(fold->keys[i], econtext,
-												  &keySlot->tts_isnull[i]);
-		ExecStoreVirtualTuple(keySlot);
-		entry = LookupTupleHashEntry(fold->groups, keySlot, isnew, NULL);
+		EvalKeys(fold);
+		entry = LookupTupleHashEntry(fold->groups, fold->keySlot, isnew, NULL);
 		group = entry->additional;
 	}
 
@@ -327,19 +343,10 @@ NewGroup(LambdaFold *fold, MemoryContext cxt)
 static FoldGroup *
 FoldOneRow(LambdaLayout *layout, LambdaFold *fold)
 {
-	ExprContext *econtext = fold->econtext;
 	FoldGroup  *group = NewGroup(fold, CurrentMemoryContext);
-	TupleTableSlot *keys = fold->keySlot;
-	int			i;
 
-	if (keys != NULL)
-	{
-		ExecClearTuple(keys);
-		for (i = 0; i < fold->nkeys; i++)
-			keys->tts_values[i] = ExecEvalExpr(fold->keys[i], econtext,
-											   &keys->tts_isnull[i]);
-		ExecStoreVirtualTuple(keys);
-	}
+	if (fold->keySlot != NULL)
+		EvalKeys(fold);
 	Advance(layout, fold, group, CurrentMemoryContext);
 	return group;
 }
@@ -552,7 +559,8 @@ FoldPrepareAll(LambdaLayout *layout, LambdaFold *fold)
 
 			state->column = column;
 			state->kind = layout->kinds[column];
-			get_typlenbyval(att->atttypid, &state->typlen, &state->typbyval);
+			state->typlen = att->attlen;
+			state->typbyval = att->attbyval;
 			if (aggref->aggfilter != NULL)
 				state->filter = PrepareQual(aggref->aggfilter);
 			if (aggref->args != NIL)
@@ -577,15 +585,13 @@ FoldPrepareAll(LambdaLayout *layout, LambdaFold *fold)
 		}
 		else
 		{
-			TypeCacheEntry *tce = lookup_type_cache(att->atttypid, TYPECACHE_EQ_OPR);
-
 			fold->keys[k] = Prepare(tle->expr);
 			fold->keyColumns[k] = column;
 			TupleDescInitEntry(keyDesc, k + 1, NameStr(att->attname),
 							   att->atttypid, att->atttypmod, 0);
 			TupleDescInitEntryCollation(keyDesc, k + 1, att->attcollation);
 			keyIdx[k] = k + 1;
-			eqFuncs[k] = get_opcode(tce->eq_opr);
+			eqFuncs[k] = layout->eqFn[column].fn_oid;
 			collations[k] = att->attcollation;
 			if (layout->hasHash[column])
 				fmgr_info_copy(&hashFns[k], &layout->hashFn[column], context);
