@@ -411,13 +411,12 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 	LambdaGeneration *gen;
 	HeapTupleData tuple;
 	dsa_pointer dp;
-	uint32		hash = 0;
+	bool		probe = nprefix > 0 && nprefix == layout->nkeys;
+	uint32		hash = probe ? LayoutHashKeys(layout, key, keynull) : 0;
 	uint32		i;
 
 	if (view == NULL)
 		return;
-	if (nprefix == layout->nkeys && nprefix > 0)
-		hash = LayoutHashKeys(layout, key, keynull);
 
 	tuple.t_tableOid = InvalidOid;
 	ItemPointerSetInvalid(&tuple.t_self);
@@ -427,11 +426,11 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 	if (gen != NULL)
 	{
 		dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
+		uint32		first = probe ? hash % gen->nbuckets : 0;
+		uint32		end = probe ? first + 1 : gen->nbuckets;
 
-		for (i = 0; i < gen->nbuckets; i++)
+		for (i = first; i < end; i++)
 		{
-			if (nprefix == layout->nkeys && nprefix > 0 && i != hash % gen->nbuckets)
-				continue;
 			for (dp = buckets[i]; DsaPointerIsValid(dp);)
 			{
 				LambdaEntry *entry = dsa_get_address(dsa, dp);
@@ -439,7 +438,8 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 				tuple.t_len = entry->len;
 				tuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
 				if (nprefix == 0 ||
-					LayoutTupleHasKey(layout, &tuple, nprefix, key, keynull))
+					((!probe || entry->hash == hash) &&
+					 LayoutTupleHasKey(layout, &tuple, nprefix, key, keynull)))
 					emit(&tuple, arg);
 				dp = entry->next;
 			}
