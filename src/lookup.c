@@ -211,10 +211,14 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	path->path.parallel_aware = false;
 	path->path.parallel_safe = false;
 	path->path.parallel_workers = 0;
-	path->path.rows = Min(rel->rows, 1);
+	/* with every key fixed, one group at most; else what the filters leave */
+	path->path.rows = list_length(keyValues) == layout->nkeys ?
+		Min(rel->rows, 1) : rel->rows;
+
 	/*
 	 * An index scan and a hash probe for what the function would read in
-	 * full: cheaper than the function scan, whatever the statistics say.
+	 * full, or the same read streamed instead of stored: cheaper than the
+	 * function scan, whatever the statistics say.
 	 */
 	path->path.startup_cost = 0;
 	path->path.total_cost = cpu_tuple_cost + cpu_operator_cost * layout->nkeys;
