@@ -24,8 +24,12 @@
  *	   commits, then see the new batch and its catalog row together; an
  *	   error or a cancel anywhere leaves the previous batch in place.
  *
- * The batch table's rows are written as the catalog owner: the view's owner
- * asked for the run, and the internal table is the extension's to keep.
+ * Steps 3 and 4 run as the view's owner, restricted (identity.c): the
+ * query is the owner's, and so are the functions of the types its groups
+ * are indexed and compared with.  The batch table belongs to the extension
+ * and no role may write it (guard.c), so step 4 writes it directly, with
+ * the table access method, as lambda's own work; no trigger, rule or
+ * privilege of anyone's takes part.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,6 +38,9 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "executor/tstoreReceiver.h"
 #include "lib/stringinfo.h"
@@ -47,7 +54,9 @@
 #include "batch.h"
 #include "capture.h"
 #include "catalog.h"
+#include "identity.h"
 #include "lambda.h"
+#include "layout.h"
 #include "master.h"
 #include "shmem.h"
 #include "speed.h"
@@ -94,12 +103,14 @@ RunBatch(LambdaViewEntry *entry)
 	Snapshot	snap;
 	Tuplestorestate *groups;
 	int64		ngroups;
+	LambdaIdentity save;
 
 	MasterCheckUsable(entry->master);
 
 	/* 1: one run per view at a time */
 	values[0] = ObjectIdGetDatum(entry->view);
-	CatalogExec("SELECT 1 FROM lambda.view WHERE view = $1 FOR UPDATE",
+	CatalogExec("SELECT 1 FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1 "
+				"FOR UPDATE",
 				1, argtypes, values, NULL);
 
 	/* 2: the cut; what this transaction captured so far is in this batch */
@@ -108,21 +119,22 @@ RunBatch(LambdaViewEntry *entry)
 	RegisterCut(entry->view, snap, entry->batchVersion == 0);
 	SharedWantDatabase(MyDatabaseId);
 
-	/* 3: compute */
+	/* 3: compute, and 4: publish, as the view's owner */
+	IdentityBecomeViewOwner(entry->view, &save);
 	groups = ComputeUnderSnapshot(entry->partialView, snap);
 	ngroups = tuplestore_tuple_count(groups);
-
-	/* 4: publish */
 	Publish(entry, groups);
+	IdentityRestore(&save);
 
 	values[1] = TimestampTzGetDatum(started);
 	values[2] = Int64GetDatum(ngroups);
 	values[3] = CStringGetTextDatum(SnapshotText(snap));
-	CatalogExec("UPDATE lambda.view SET batch_version = batch_version + 1, "
-				"batch_started = $2, batch_finished = clock_timestamp(), "
-				"batch_duration = clock_timestamp() - $2, batch_groups = $3, "
-				"batch_snapshot = $4::pg_snapshot "
-				"WHERE view = $1",
+	CatalogExec("UPDATE lambda.view "
+				"SET batch_version = batch_version OPERATOR(pg_catalog.+) 1, "
+				"batch_started = $2, batch_finished = pg_catalog.clock_timestamp(), "
+				"batch_duration = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $2, "
+				"batch_groups = $3, batch_snapshot = $4::pg_catalog.pg_snapshot "
+				"WHERE view OPERATOR(pg_catalog.=) $1",
 				4, argtypes, values, NULL);
 
 	tuplestore_end(groups);
@@ -176,36 +188,54 @@ ComputeUnderSnapshot(Oid partialView, Snapshot snap)
 }
 
 /*
- * Replace the batch table's rows with groups.
+ * Replace the batch table's rows with groups.  The catalog row lock (step
+ * 1) keeps every other run out, so the latest snapshot sees exactly the
+ * rows to replace: those of the previous batch, or of an earlier run in
+ * this transaction.
  */
 static void
 Publish(LambdaViewEntry *entry, Tuplestorestate *groups)
 {
-	EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
-	char	   *batchTable = QualifiedRelationName(entry->batchTable);
-	CatalogSavedUser save;
-	int			ret;
+	Relation	rel = table_open(entry->batchTable, RowExclusiveLock);
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *resultRelInfo = makeNode(ResultRelInfo);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TupleTableSlot *row;
+	CommandId	cid;
+	Snapshot	snap;
+	TableScanDesc scan;
 
-	/* Let one INSERT ... SELECT read the tuplestore, as a transition table */
-	enr->md.name = "lambda_new_batch";
-	enr->md.reliddesc = entry->batchTable;
-	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
-	enr->md.enrtuples = tuplestore_tuple_count(groups);
-	enr->reldata = groups;
-	ret = SPI_register_relation(enr);
-	if (ret != SPI_OK_REL_REGISTER)
-		elog(ERROR, "SPI_register_relation failed: %s",
-			 SPI_result_code_string(ret));
+	LayoutCheckBatchTable(LayoutGet(entry->view), rel);
+	InitResultRelInfo(resultRelInfo, rel, 1, NULL, 0);
+	ExecOpenIndices(resultRelInfo, false);
 
-	CatalogBecomeOwner(&save);
-	SpiExec(psprintf("DELETE FROM %s", batchTable));
-	SpiExec(psprintf("INSERT INTO %s SELECT * FROM lambda_new_batch", batchTable));
-	CatalogRestoreUser(&save);
+	CommandCounterIncrement();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		simple_table_tuple_delete(rel, &slot->tts_tid, snap);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
 
-	ret = SPI_unregister_relation("lambda_new_batch");
-	if (ret != SPI_OK_REL_UNREGISTER)
-		elog(ERROR, "SPI_unregister_relation failed: %s",
-			 SPI_result_code_string(ret));
+	cid = GetCurrentCommandId(true);
+	row = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	tuplestore_rescan(groups);
+	while (tuplestore_gettupleslot(groups, true, false, row))
+	{
+		ExecCopySlot(slot, row);
+		table_tuple_insert(rel, slot, cid, 0, NULL);
+		if (resultRelInfo->ri_NumIndices > 0)
+			(void) ExecInsertIndexTuples(resultRelInfo, slot, estate,
+										 false, false, NULL, NIL);
+		ResetPerTupleExprContext(estate);
+	}
+	CommandCounterIncrement();
+
+	ExecDropSingleTupleTableSlot(row);
+	ExecDropSingleTupleTableSlot(slot);
+	ExecCloseIndices(resultRelInfo);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
 }
 
 /*

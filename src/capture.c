@@ -37,6 +37,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/partition.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
@@ -59,13 +60,38 @@
 PG_FUNCTION_INFO_V1(capture);
 PG_FUNCTION_INFO_V1(capture_row);
 
-/* One partial state row captured in this transaction */
+/*
+ * One partial state row captured in this transaction: the merge of the
+ * rows of one group that the statements minCid .. maxCid inserted at one
+ * subtransaction level.
+ */
 typedef struct CapturedRow
 {
 	HeapTuple	tuple;
 	int			level;			/* subtransaction nesting level that made it */
 	int			coveredAt;		/* level of a batch of ours that covers it, or 0 */
+	CommandId	minCid;			/* first and last statement merged into it */
+	CommandId	maxCid;
 } CapturedRow;
+
+/* A row of CapturedView.merging */
+typedef struct MergingRow
+{
+	LayoutGroup group;			/* its values, deformed from row->tuple */
+	CapturedRow *row;
+} MergingRow;
+
+/*
+ * What a statement's capture does to a view's rows, decided in the
+ * capture's subtransaction, done once it succeeded: add a row for a new
+ * group, or replace a row of the same group and level with the merge.
+ */
+typedef struct PlannedRow
+{
+	HeapTuple	tuple;			/* the row to keep */
+	HeapTuple	folded;			/* the statement's own row, merged into it */
+	MergingRow *into;			/* the row it replaces, or NULL */
+} PlannedRow;
 
 /* The rows captured for one view */
 typedef struct CapturedView
@@ -73,6 +99,12 @@ typedef struct CapturedView
 	Oid			viewid;
 	List	   *rows;			/* CapturedRow */
 	int			failedAt;		/* level at which a capture failed, or 0 */
+	int			topLevel;		/* no row's level or coveredAt, nor failedAt,
+								 * is above it */
+	LayoutGroups *merging;		/* MergingRow: the uncovered rows at
+								 * mergeLevel, by group; or NULL */
+	MemoryContext mergingContext;	/* merging's, under CaptureContext */
+	int			mergeLevel;
 } CapturedView;
 
 /*
@@ -96,7 +128,13 @@ static bool CaptureViews(List *views, Relation rel, Tuplestorestate *rows,
 						 bool degrade);
 static List *FiringCaptures(Relation rel, Oid funcid);
 static bool FoldedAhead(Tuplestorestate *rows, Oid viewid);
+static bool CapturesFor(LambdaLayout *layout, Relation rel);
 static CapturedView *FindView(Oid viewid, bool create);
+static List *PlanRows(CapturedView *cv, LambdaLayout *layout, List *tuples, int level,
+					  MemoryContext tmp);
+static void KeepRows(CapturedView *cv, LambdaLayout *layout, List *plan, int level,
+					 CommandId cid);
+static void ForgetMerging(CapturedView *cv);
 static void CaptureXactCallback(XactEvent event, void *arg);
 static void CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
@@ -291,7 +329,11 @@ CaptureViews(List *views, Relation rel, Tuplestorestate *rows, bool degrade)
 	int			level = GetCurrentTransactionNestLevel();
 	int			nviews = list_length(views);
 	List	  **results = palloc0(sizeof(List *) * nviews);
+	List	  **plans = palloc0(sizeof(List *) * nviews);
+	LambdaLayout **layouts = palloc0(sizeof(LambdaLayout *) * nviews);
+	CommandId	cid = GetCurrentCommandId(false);
 	volatile bool ok = true;
+	volatile Oid forged = InvalidOid;
 	ListCell   *lc;
 	int			i;
 
@@ -304,11 +346,26 @@ CaptureViews(List *views, Relation rel, Tuplestorestate *rows, bool degrade)
 
 	PG_TRY();
 	{
-		LambdaLayout **layouts = palloc(sizeof(LambdaLayout *) * nviews);
+		MemoryContext tmp;
 
 		foreach(lc, views)
-			layouts[foreach_current_index(lc)] = LayoutGet(lfirst_oid(lc));
-		FoldRows(nviews, layouts, rel, rows, CaptureContext, results);
+		{
+			LambdaLayout *layout = LayoutGet(lfirst_oid(lc));
+
+			layouts[foreach_current_index(lc)] = layout;
+			if (!CapturesFor(layout, rel))
+				forged = layout->viewid;
+		}
+		if (!OidIsValid(forged))
+			FoldRows(nviews, layouts, rel, rows, CaptureContext, results);
+
+		/* Merge with the rows earlier statements captured at this level */
+		tmp = AllocSetContextCreate(oldcontext, "lambda capture merge",
+									ALLOCSET_DEFAULT_SIZES);
+		for (i = 0; i < nviews && !OidIsValid(forged); i++)
+			plans[i] = PlanRows(FindView(list_nth_oid(views, i), false), layouts[i],
+								results[i], level, tmp);
+		MemoryContextDelete(tmp);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
@@ -339,6 +396,7 @@ CaptureViews(List *views, Relation rel, Tuplestorestate *rows, bool degrade)
 				CapturedView *cv = FindView(viewid, false);
 
 				cv->failedAt = cv->failedAt == 0 ? level : Min(cv->failedAt, level);
+				cv->topLevel = Max(cv->topLevel, level);
 				ereport(WARNING,
 						(errmsg("could not capture inserted rows for lambda view \"%s\": %s",
 								get_rel_name(viewid), edata->message),
@@ -348,28 +406,164 @@ CaptureViews(List *views, Relation rel, Tuplestorestate *rows, bool degrade)
 	}
 	PG_END_TRY();
 
+	if (OidIsValid(forged))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("table \"%s\" is not the master of lambda view \"%s\"",
+						RelationGetRelationName(rel), get_rel_name(forged)),
+				 errdetail("Only the capture triggers lambda creates may feed a view's speed layer.")));
+
 	if (ok)
 	{
-		MemoryContext keep = MemoryContextSwitchTo(CaptureContext);
-
 		for (i = 0; i < nviews; i++)
-		{
-			CapturedView *cv = FindView(list_nth_oid(views, i), false);
-
-			foreach(lc, results[i])
-			{
-				CapturedRow *row = palloc(sizeof(CapturedRow));
-
-				row->tuple = lfirst(lc);
-				row->level = level;
-				row->coveredAt = 0;
-				cv->rows = lappend(cv->rows, row);
-			}
-		}
-		MemoryContextSwitchTo(keep);
+			KeepRows(FindView(list_nth_oid(views, i), false), layouts[i], plans[i],
+					 level, cid);
 	}
 	pfree(results);
+	pfree(plans);
+	pfree(layouts);
 	return ok;
+}
+
+/*
+ * Is rel the view's master or one of its partitions, where its capture
+ * triggers fire?  Anything else would let whoever could attach the trigger
+ * feed rows into someone else's view.
+ */
+static bool
+CapturesFor(LambdaLayout *layout, Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+
+	if (relid == layout->master)
+		return true;
+	return rel->rd_rel->relispartition &&
+		list_member_oid(get_partition_ancestors(relid), layout->master);
+}
+
+/*
+ * Plan how a statement's partial state rows for a view join those captured
+ * before: a row whose group has a row at this level (uncovered, of an
+ * earlier statement) is merged with it, in tmp, into a new row in
+ * CaptureContext; nothing the view has is changed yet, so that a failure
+ * here (a merge that overflows) leaves it as it was.  Called in the
+ * capture's subtransaction.
+ */
+static List *
+PlanRows(CapturedView *cv, LambdaLayout *layout, List *tuples, int level,
+		 MemoryContext tmp)
+{
+	int			natts = layout->desc->natts;
+	bool		merging = cv->merging != NULL && cv->mergeLevel == level;
+	List	   *plan = NIL;
+	ListCell   *lc;
+
+	foreach(lc, tuples)
+	{
+		PlannedRow *planned = palloc0(sizeof(PlannedRow));
+		HeapTuple	tuple = lfirst(lc);
+
+		planned->tuple = tuple;
+		if (merging)
+		{
+			MemoryContext old = MemoryContextSwitchTo(tmp);
+			Datum	   *values = palloc(sizeof(Datum) * natts);
+			bool	   *isnull = palloc(sizeof(bool) * natts);
+			MergingRow *into;
+
+			heap_deform_tuple(tuple, layout->desc, values, isnull);
+			into = (MergingRow *) LayoutGroupsFind(cv->merging,
+												   LayoutHashKeys(layout, values, isnull),
+												   values, isnull);
+			if (into != NULL)
+			{
+				Datum	   *merged = palloc(sizeof(Datum) * natts);
+				bool	   *mergednull = palloc(sizeof(bool) * natts);
+
+				memcpy(merged, into->group.values, sizeof(Datum) * natts);
+				memcpy(mergednull, into->group.isnull, sizeof(bool) * natts);
+				LayoutMerge(layout, merged, mergednull, values, isnull);
+				MemoryContextSwitchTo(CaptureContext);
+				planned->tuple = heap_form_tuple(layout->desc, merged, mergednull);
+				planned->folded = tuple;
+				planned->into = into;
+			}
+			MemoryContextSwitchTo(old);
+		}
+		plan = lappend(plan, planned);
+	}
+	return plan;
+}
+
+/*
+ * Carry out a plan of PlanRows, once the capture succeeded.
+ */
+static void
+KeepRows(CapturedView *cv, LambdaLayout *layout, List *plan, int level, CommandId cid)
+{
+	MemoryContext old = MemoryContextSwitchTo(CaptureContext);
+	ListCell   *lc;
+
+	if (cv->merging == NULL || cv->mergeLevel != level)
+	{
+		ForgetMerging(cv);
+		cv->mergingContext = AllocSetContextCreate(CaptureContext, "lambda capture groups",
+												   ALLOCSET_DEFAULT_SIZES);
+		MemoryContextSwitchTo(cv->mergingContext);
+		cv->merging = LayoutGroupsCreate(layout, 16, sizeof(MergingRow));
+		cv->mergeLevel = level;
+	}
+
+	foreach(lc, plan)
+	{
+		PlannedRow *planned = lfirst(lc);
+
+		if (planned->into != NULL)
+		{
+			CapturedRow *row = planned->into->row;
+
+			heap_freetuple(row->tuple);
+			heap_freetuple(planned->folded);
+			row->tuple = planned->tuple;
+			row->maxCid = cid;
+			heap_deform_tuple(row->tuple, layout->desc,
+							  planned->into->group.values, planned->into->group.isnull);
+		}
+		else
+		{
+			CapturedRow *row;
+			MergingRow *m;
+
+			MemoryContextSwitchTo(CaptureContext);
+			row = palloc(sizeof(CapturedRow));
+			row->tuple = planned->tuple;
+			row->level = level;
+			row->coveredAt = 0;
+			row->minCid = cid;
+			row->maxCid = cid;
+			cv->rows = lappend(cv->rows, row);
+
+			MemoryContextSwitchTo(cv->mergingContext);
+			m = (MergingRow *) LayoutGroupsAdd(cv->merging, row->tuple);
+			m->row = row;
+		}
+	}
+	cv->topLevel = Max(cv->topLevel, level);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The rows of the merging table changed level or were covered: merge
+ * nothing more into them.
+ */
+static void
+ForgetMerging(CapturedView *cv)
+{
+	if (cv->mergingContext != NULL)
+		MemoryContextDelete(cv->mergingContext);
+	cv->mergingContext = NULL;
+	cv->merging = NULL;
+	cv->mergeLevel = 0;
 }
 
 static CapturedView *
@@ -420,15 +614,20 @@ CaptureCover(Oid viewid)
 		if (row->coveredAt == 0)
 			row->coveredAt = level;
 	}
+	cv->topLevel = Max(cv->topLevel, level);
+	ForgetMerging(cv);
 }
 
 /*
- * Emit this transaction's own uncommitted, uncovered rows for viewid; with
- * nprefix > 0, only those with the keys (see SpeedRead).
+ * Emit this transaction's own uncommitted, uncovered rows for viewid that
+ * snapshot sees (those of statements before its command id); with nprefix
+ * > 0, only those with the keys (see SpeedRead).  The caller checked with
+ * CaptureExact that the snapshot sees each row whole or not at all.
  */
 void
-CaptureRead(Oid viewid, LambdaLayout *layout, int nprefix, Datum *key,
-			bool *keynull, void (*emit) (HeapTuple tuple, void *arg), void *arg)
+CaptureRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
+			Datum *key, bool *keynull, void (*emit) (HeapTuple tuple, void *arg),
+			void *arg)
 {
 	CapturedView *cv = FindView(viewid, false);
 	ListCell   *lc;
@@ -439,10 +638,43 @@ CaptureRead(Oid viewid, LambdaLayout *layout, int nprefix, Datum *key,
 	{
 		CapturedRow *row = lfirst(lc);
 
-		if (row->coveredAt == 0 &&
+		if (row->coveredAt == 0 && row->maxCid < snapshot->curcid &&
 			(nprefix == 0 || LayoutTupleHasKey(layout, row->tuple, nprefix, key, keynull)))
 			emit(row->tuple, arg);
 	}
+}
+
+/*
+ * Can this transaction's own rows for the view be read exactly under
+ * snapshot?  Not when the snapshot sees part of a captured row (a cursor
+ * declared, or a trigger fired, between two statements merged into it), nor
+ * while a capture of the master (or of one of rels, its partitions) is still
+ * to fire: a read from an AFTER trigger that fires before lambda's sees
+ * rows no capture has folded yet.  Then the view answers through the exact
+ * slow path, which reads the master under the snapshot.
+ */
+bool
+CaptureExact(LambdaLayout *layout, Snapshot snapshot)
+{
+	CapturedView *cv = FindView(layout->viewid, false);
+	ListCell   *lc;
+
+	foreach(lc, layout->rels)
+	{
+		if (AfterTriggerPendingOnRel(lfirst_oid(lc)))
+			return false;
+	}
+	if (cv == NULL)
+		return true;
+	foreach(lc, cv->rows)
+	{
+		CapturedRow *row = lfirst(lc);
+
+		if (row->coveredAt == 0 && row->minCid < snapshot->curcid &&
+			row->maxCid >= snapshot->curcid)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -523,13 +755,24 @@ CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		}
 	}
 
-	if (captured == NIL)
+	if (captured == NIL ||
+		(event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB))
 		return;
 
 	foreach(lc, captured)
 	{
 		CapturedView *cv = lfirst(lc);
 		ListCell   *rlc;
+
+		/*
+		 * Nothing of this view's is at this level: the common case of the
+		 * subtransaction each capture runs in, which must not walk every row
+		 * captured before (that made a loop of single-row inserts quadratic).
+		 */
+		if (cv->topLevel < level)
+			continue;
+		cv->topLevel = level - 1;
+		ForgetMerging(cv);
 
 		foreach(rlc, cv->rows)
 		{

@@ -13,14 +13,16 @@
 #include "utils/tuplestore.h"
 
 #include "layout.h"
+#include "utils/snapshot.h"
 
 /* The capture trigger's name for the rows a statement inserted */
 #define LAMBDA_CAPTURE_TABLE	"lambda_new_rows"
 
 extern void CaptureInit(void);
 extern void CaptureCover(Oid viewid);
-extern void CaptureRead(Oid viewid, LambdaLayout *layout, int nprefix, Datum *key,
-						bool *keynull, void (*emit) (HeapTuple tuple, void *arg),
-						void *arg);
+extern void CaptureRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
+						int nprefix, Datum *key, bool *keynull,
+						void (*emit) (HeapTuple tuple, void *arg), void *arg);
+extern bool CaptureExact(LambdaLayout *layout, Snapshot snapshot);
 
 #endif							/* LAMBDA_CAPTURE_H */

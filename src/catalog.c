@@ -6,9 +6,11 @@
  * lambda.master and lambda.view are ordinary tables in the extension's
  * schema, readable by everyone and writable by nobody but their owner (the
  * role that created the extension).  The SQL API runs as the caller, so
- * catalog writes switch to the owner for the one statement, the way
- * PostgreSQL's referential-integrity triggers switch to a table's owner.
- * The caller checks its own permissions before asking for a write.
+ * catalog writes switch to the owner for the one statement (identity.c),
+ * the way PostgreSQL's referential-integrity triggers switch to a table's
+ * owner.  The caller checks its own permissions before asking for a write.
+ * Every statement here qualifies its operators, so that a caller's
+ * search_path cannot change what it means.
  *
  * All functions here run SPI and expect the caller to be connected; values
  * returned point into the caller's SPI memory context.
@@ -28,71 +30,24 @@
 #include "utils/syscache.h"
 
 #include "catalog.h"
+#include "identity.h"
 #include "lambda.h"
 
 /*
- * Owner of the catalog, that is of the table lambda.view.
- */
-Oid
-CatalogOwner(void)
-{
-	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
-	Oid			relid = get_relname_relid("view", nsp);
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "catalog table lambda.view is missing");
-	return RelationOwner(relid);
-}
-
-/*
- * Owner of a relation.
- */
-Oid
-RelationOwner(Oid relid)
-{
-	HeapTuple	tuple;
-	Oid			owner;
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
-}
-
-/*
- * Act as the catalog owner until CatalogRestoreUser.  If an error comes in
- * between, transaction (or subtransaction) abort restores the user id.
- */
-void
-CatalogBecomeOwner(CatalogSavedUser *save)
-{
-	GetUserIdAndSecContext(&save->userid, &save->secContext);
-	SetUserIdAndSecContext(CatalogOwner(),
-						   save->secContext | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-void
-CatalogRestoreUser(CatalogSavedUser *save)
-{
-	SetUserIdAndSecContext(save->userid, save->secContext);
-}
-
-/*
- * Run one statement as the catalog owner and return the number of rows it
- * processed.
+ * Run one statement as the catalog owner (identity.c) and return the number
+ * of rows it processed.  The statement is lambda's own, every name in it
+ * qualified.
  */
 uint64
 CatalogExec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 			const char *nulls)
 {
-	CatalogSavedUser save;
+	LambdaIdentity save;
 	int			ret;
 
-	CatalogBecomeOwner(&save);
+	IdentityBecomeCatalogOwner(&save);
 	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
-	CatalogRestoreUser(&save);
+	IdentityRestore(&save);
 
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
@@ -153,7 +108,7 @@ CatalogIsMaster(Oid relid)
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
 	int			ret;
 
-	ret = SPI_execute_with_args("SELECT 1 FROM lambda.master WHERE master = $1",
+	ret = SPI_execute_with_args("SELECT 1 FROM lambda.master WHERE master OPERATOR(pg_catalog.=) $1",
 								1, argtypes, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
@@ -177,7 +132,7 @@ CatalogGetView(Oid viewid, LambdaViewEntry *entry)
 
 	ret = SPI_execute_with_args("SELECT view, master, batch_table, partial_view, "
 								"schedule, cron_jobid, batch_version "
-								"FROM lambda.view WHERE view = $1",
+								"FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1",
 								1, argtypes, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));

@@ -22,17 +22,6 @@ typedef struct LambdaViewEntry
 	int64		batchVersion;	/* 0 until the first batch is published */
 } LambdaViewEntry;
 
-/* The user id saved while acting as the catalog owner */
-typedef struct CatalogSavedUser
-{
-	Oid			userid;
-	int			secContext;
-} CatalogSavedUser;
-
-extern Oid	CatalogOwner(void);
-extern Oid	RelationOwner(Oid relid);
-extern void CatalogBecomeOwner(CatalogSavedUser *save);
-extern void CatalogRestoreUser(CatalogSavedUser *save);
 extern void SpiExec(const char *sql);
 extern char *QualifiedRelationName(Oid relid);
 extern uint64 CatalogExec(const char *sql, int nargs, Oid *argtypes,

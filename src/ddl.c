@@ -9,8 +9,10 @@
  *	  dropped.  The other triggers are dropped with the extension, before
  *	  they could fire, so this one must act first.
  *	- on_ddl_end (ddl_command_end, ALTER and CREATE VIEW/TABLE): after a
- *	  lambda view changes owner, hands its batch table, its partial view and
- *	  its cron job to the new owner, so its batches keep running; refuses
+ *	  lambda view changes owner, lets the new owner read its partial view
+ *	  and runs its cron job as the new owner, so its batches keep running
+ *	  (REASSIGN OWNED, which fires no event trigger, is followed by the
+ *	  ProcessUtility hook, guard.c); refuses
  *	  CREATE OR REPLACE VIEW of a lambda view, whose definition must stay
  *	  the one both layers compute; gives a partition created or attached
  *	  under a master the capture triggers of the master's views.
@@ -21,7 +23,10 @@
  * They only touch the catalog and pg_cron, so unlike the SQL API they also
  * work when the library is not preloaded: a view dropped then must not
  * leave a job behind that fails every minute.  They run as the catalog
- * owner, since any role that may drop a view may have to clean up after it.
+ * owner, since any role that may drop a view may have to clean up after it,
+ * and therefore run only qualified SQL under a pinned search_path
+ * (identity.c): whoever runs the DDL chooses the search_path, and a type or
+ * operator of theirs must never run with the owner's rights.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +40,9 @@
 #include "utils/lsyscache.h"
 
 #include "catalog.h"
+#include "ddl.h"
+#include "views.h"
+#include "identity.h"
 #include "lambda.h"
 #include "schedule.h"
 
@@ -44,8 +52,9 @@ PG_FUNCTION_INFO_V1(on_sql_drop);
 
 static EventTriggerData *CheckEventTrigger(FunctionCallInfo fcinfo, const char *name);
 static bool DropsLambda(Node *parsetree);
-static void RemoveJobs(const char *sql);
-static void SyncOwner(Oid viewid);
+static void ForEachValue(const char *sql, void (*fn) (Datum value));
+static void RemoveJob(Datum jobid);
+static void SyncOwnerOf(Datum viewid);
 static void CapturePartitions(void);
 
 static EventTriggerData *
@@ -88,29 +97,40 @@ DropsLambda(Node *parsetree)
 }
 
 /*
- * Remove the cron jobs whose ids the query returns.  Caller is connected to
- * SPI and acts as the catalog owner.
+ * Call fn with the first column of every row the query returns.  Caller is
+ * connected to SPI; fn may run SPI itself.
  */
 static void
-RemoveJobs(const char *sql)
+ForEachValue(const char *sql, void (*fn) (Datum value))
 {
-	SPITupleTable *jobs;
-	uint64		njobs;
+	SPITupleTable *rows;
+	uint64		nrows;
 	uint64		i;
 	int			ret;
 
 	ret = SPI_execute(sql, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
-	jobs = SPI_tuptable;
-	njobs = SPI_processed;
-	for (i = 0; i < njobs; i++)
+	rows = SPI_tuptable;
+	nrows = SPI_processed;
+	for (i = 0; i < nrows; i++)
 	{
 		bool		isnull;
 
-		ScheduleRemove(DatumGetInt64(SPI_getbinval(jobs->vals[i], jobs->tupdesc,
-												   1, &isnull)));
+		fn(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
 	}
+}
+
+static void
+RemoveJob(Datum jobid)
+{
+	ScheduleRemove(DatumGetInt64(jobid));
+}
+
+static void
+SyncOwnerOf(Datum viewid)
+{
+	DdlSyncOwner(DatumGetObjectId(viewid));
 }
 
 /*
@@ -120,40 +140,50 @@ Datum
 on_ddl_start(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata = CheckEventTrigger(fcinfo, "lambda.on_ddl_start()");
-	CatalogSavedUser save;
+	LambdaIdentity save;
 
 	if (!DropsLambda(trigdata->parsetree))
 		PG_RETURN_VOID();
 
 	SPI_connect();
-	CatalogBecomeOwner(&save);
-	RemoveJobs("SELECT cron_jobid FROM lambda.view WHERE cron_jobid IS NOT NULL");
-	CatalogRestoreUser(&save);
+	IdentityBecomeCatalogOwner(&save);
+	ForEachValue("SELECT cron_jobid FROM lambda.view WHERE cron_jobid IS NOT NULL",
+				 RemoveJob);
+	IdentityRestore(&save);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
 
 /*
- * Hand a view's internal relations and cron job to the view's owner.
+ * Follow a view's owner: the partial view, which the owner's batches and
+ * slow path read, is readable by the owner alone, and the cron job runs as
+ * the owner.  Caller is connected to SPI and acts as the catalog owner.
  */
-static void
-SyncOwner(Oid viewid)
+void
+DdlSyncOwner(Oid viewid)
 {
 	LambdaViewEntry entry;
-	Oid			owner = RelationOwner(viewid);
-	char	   *ownerName = GetUserNameFromId(owner, false);
+	char	   *ownerName = GetUserNameFromId(IdentityRelationOwner(viewid), false);
 
-	CatalogGetViewOrError(viewid, &entry);
-	if (RelationOwner(entry.batchTable) != owner)
-		SpiExec(psprintf("ALTER TABLE %s OWNER TO %s",
-						 QualifiedRelationName(entry.batchTable),
-						 quote_identifier(ownerName)));
-	if (RelationOwner(entry.partialView) != owner)
-		SpiExec(psprintf("ALTER VIEW %s OWNER TO %s",
-						 QualifiedRelationName(entry.partialView),
-						 quote_identifier(ownerName)));
+	if (!CatalogGetView(viewid, &entry))
+		return;
+	ViewsGrantOnly(entry.partialView, IdentityRelationOwner(viewid));
 	if (entry.cronJobId != 0)
-		ScheduleSetOwner(entry.cronJobId, ownerName);
+		ScheduleSetOwner(entry.cronJobId, viewid, ownerName);
+}
+
+/*
+ * Follow the owner of every view of this database (after REASSIGN OWNED,
+ * which fires no event trigger).  Caller is connected to SPI.
+ */
+void
+DdlSyncAllOwners(void)
+{
+	LambdaIdentity save;
+
+	IdentityBecomeCatalogOwner(&save);
+	ForEachValue("SELECT view FROM lambda.view", SyncOwnerOf);
+	IdentityRestore(&save);
 }
 
 /*
@@ -163,7 +193,7 @@ SyncOwner(Oid viewid)
 Datum
 on_ddl_end(PG_FUNCTION_ARGS)
 {
-	CatalogSavedUser save;
+	LambdaIdentity save;
 	SPITupleTable *views;
 	uint64		nviews;
 	uint64		i;
@@ -172,12 +202,14 @@ on_ddl_end(PG_FUNCTION_ARGS)
 	(void) CheckEventTrigger(fcinfo, "lambda.on_ddl_end()");
 
 	SPI_connect();
-	CatalogBecomeOwner(&save);
+	IdentityBecomeCatalogOwner(&save);
 
-	ret = SPI_execute("SELECT DISTINCT v.view, c.command_tag = 'CREATE VIEW' "
-					  "FROM pg_event_trigger_ddl_commands() c "
-					  "JOIN lambda.view v ON c.classid = 'pg_class'::regclass "
-					  "AND c.objid = v.view",
+	ret = SPI_execute("SELECT DISTINCT v.view, "
+					  "c.command_tag OPERATOR(pg_catalog.=) 'CREATE VIEW' "
+					  "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
+					  "JOIN lambda.view v "
+					  "ON c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+					  "AND c.objid OPERATOR(pg_catalog.=) v.view",
 					  false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
@@ -196,12 +228,12 @@ on_ddl_end(PG_FUNCTION_ARGS)
 							get_rel_name(viewid)),
 					 errdetail("Both layers of a lambda view compute the definition it was created with."),
 					 errhint("Drop it with lambda.drop_view() and create it again with lambda.create_view().")));
-		SyncOwner(viewid);
+		DdlSyncOwner(viewid);
 	}
 
 	CapturePartitions();
 
-	CatalogRestoreUser(&save);
+	IdentityRestore(&save);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -221,13 +253,14 @@ CapturePartitions(void)
 
 	/* ATTACH PARTITION names the parent: look at the whole tree below */
 	ret = SPI_execute("SELECT DISTINCT v.view, p.relid "
-					  "FROM pg_event_trigger_ddl_commands() c "
-					  "CROSS JOIN LATERAL pg_partition_tree(c.objid) p "
-					  "JOIN pg_class r ON r.oid = p.relid "
-					  "CROSS JOIN LATERAL pg_partition_ancestors(p.relid) a "
-					  "JOIN lambda.view v ON v.master = a.relid "
-					  "WHERE c.classid = 'pg_class'::regclass AND r.relispartition "
-					  "AND p.relid <> v.master",
+					  "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
+					  "CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.objid) p "
+					  "JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) p.relid "
+					  "CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(p.relid) a "
+					  "JOIN lambda.view v ON v.master OPERATOR(pg_catalog.=) a.relid "
+					  "WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+					  "AND r.relispartition "
+					  "AND p.relid OPERATOR(pg_catalog.<>) v.master",
 					  false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
@@ -248,30 +281,36 @@ CapturePartitions(void)
 Datum
 on_sql_drop(PG_FUNCTION_ARGS)
 {
-	CatalogSavedUser save;
+	LambdaIdentity save;
 
 	(void) CheckEventTrigger(fcinfo, "lambda.on_sql_drop()");
 
 	SPI_connect();
-	CatalogBecomeOwner(&save);
+	IdentityBecomeCatalogOwner(&save);
 
-	RemoveJobs("SELECT v.cron_jobid FROM lambda.view v "
-			   "JOIN pg_event_trigger_dropped_objects() d "
-			   "ON d.classid = 'pg_class'::regclass AND d.objid = v.view "
-			   "AND d.objsubid = 0 "
-			   "WHERE v.cron_jobid IS NOT NULL");
-	SpiExec("DELETE FROM lambda.view v USING pg_event_trigger_dropped_objects() d "
-			"WHERE d.classid = 'pg_class'::regclass AND d.objid = v.view "
-			"AND d.objsubid = 0");
-	SpiExec("DELETE FROM lambda.master m USING pg_event_trigger_dropped_objects() d "
-			"WHERE d.classid = 'pg_class'::regclass AND d.objid = m.master "
-			"AND d.objsubid = 0");
+	ForEachValue("SELECT v.cron_jobid FROM lambda.view v "
+				 "JOIN pg_catalog.pg_event_trigger_dropped_objects() d "
+				 "ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+				 "AND d.objid OPERATOR(pg_catalog.=) v.view "
+				 "AND d.objsubid OPERATOR(pg_catalog.=) 0 "
+				 "WHERE v.cron_jobid IS NOT NULL", RemoveJob);
+	SpiExec("DELETE FROM lambda.view v "
+			"USING pg_catalog.pg_event_trigger_dropped_objects() d "
+			"WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+			"AND d.objid OPERATOR(pg_catalog.=) v.view "
+			"AND d.objsubid OPERATOR(pg_catalog.=) 0");
+	SpiExec("DELETE FROM lambda.master m "
+			"USING pg_catalog.pg_event_trigger_dropped_objects() d "
+			"WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+			"AND d.objid OPERATOR(pg_catalog.=) m.master "
+			"AND d.objsubid OPERATOR(pg_catalog.=) 0");
 	SpiExec("UPDATE lambda.view SET schedule = NULL, cron_jobid = NULL "
 			"WHERE cron_jobid IS NOT NULL AND EXISTS ("
-			"SELECT FROM pg_event_trigger_dropped_objects() d "
-			"WHERE d.object_type = 'extension' AND d.object_identity = 'pg_cron')");
+			"SELECT FROM pg_catalog.pg_event_trigger_dropped_objects() d "
+			"WHERE d.object_type OPERATOR(pg_catalog.=) 'extension' "
+			"AND d.object_identity OPERATOR(pg_catalog.=) 'pg_cron')");
 
-	CatalogRestoreUser(&save);
+	IdentityRestore(&save);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

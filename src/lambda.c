@@ -23,7 +23,7 @@
 #include "lambda.h"
 #include "lookup.h"
 #include "shmem.h"
-#include "utility.h"
+#include "guard.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -49,7 +49,7 @@ _PG_init(void)
 	ShmemInit();
 	CaptureInit();
 	LookupInit();
-	UtilityInit();
+	GuardInit();
 	WorkerInit();
 
 	MarkGUCPrefixReserved("lambda");

@@ -30,6 +30,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -192,6 +193,19 @@ LayoutBuild(LambdaLayout *layout)
 	layout->batchTable = entry.batchTable;
 	layout->partialView = entry.partialView;
 	layout->fold = NULL;
+	layout->rels = find_all_inheritors(entry.master, NoLock, NULL);
+	layout->masterRte = NULL;
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == entry.master &&
+			rte->requiredPerms != 0)
+			layout->masterRte = copyObject(rte);
+	}
+	if (layout->masterRte == NULL)
+		elog(ERROR, "partial view of lambda view %u does not read its master",
+			 layout->viewid);
 	layout->desc = CreateTupleDescCopy(RelationGetDescr(partial));
 	natts = layout->desc->natts;
 	layout->isState = palloc0(sizeof(bool) * natts);
@@ -270,6 +284,37 @@ LayoutBuild(LambdaLayout *layout)
 
 	MemoryContextSwitchTo(old);
 	relation_close(partial, AccessShareLock);
+}
+
+/*
+ * Refuse a batch table whose row type is not the layout's.  Lambda reads
+ * and writes batch tables in C, trusting their row type: one altered by a
+ * superuser must give an error here, never a datum read as another type.
+ */
+void
+LayoutCheckBatchTable(LambdaLayout *layout, Relation batch)
+{
+	TupleDesc	desc = RelationGetDescr(batch);
+	bool		ok = desc->natts == layout->desc->natts;
+	int			i;
+
+	for (i = 0; ok && i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+		Form_pg_attribute b = TupleDescAttr(layout->desc, i);
+
+		ok = !a->attisdropped && a->atttypid == b->atttypid &&
+			a->attlen == b->attlen && a->attbyval == b->attbyval &&
+			a->attalign == b->attalign;
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("batch table of lambda view \"%s\" does not have the view's partial state columns",
+						get_rel_name(layout->viewid)),
+				 errdetail("Table \"%s\" was altered outside lambda.",
+						   RelationGetRelationName(batch)),
+				 errhint("Drop the view with lambda.drop_view() and create it again.")));
 }
 
 /*

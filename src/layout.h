@@ -27,6 +27,8 @@ struct LambdaLayout
 	Oid			master;
 	Oid			batchTable;
 	Oid			partialView;	/* the partial-state query */
+	struct RangeTblEntry *masterRte;	/* its reference to the master */
+	List	   *rels;			/* the master and its partitions */
 	TupleDesc	desc;			/* partial state rows: keys, then states */
 	int			nkeys;
 	bool	   *isState;		/* per column: a state, not a key */
@@ -63,6 +65,9 @@ typedef struct LayoutGroups
 extern LambdaLayout *LayoutGet(Oid viewid);
 extern LambdaLayout *LayoutFind(Oid viewid);
 extern void LayoutForget(Oid viewid);
+#include "utils/relcache.h"
+
+extern void LayoutCheckBatchTable(LambdaLayout *layout, Relation batch);
 extern uint32 LayoutHashKeys(LambdaLayout *layout, Datum *values, bool *isnull);
 extern bool LayoutKeysEqual(LambdaLayout *layout, Datum *a, bool *anull,
 							Datum *b, bool *bnull);

@@ -368,6 +368,7 @@ BeginLookup(CustomScanState *node, EState *estate, int eflags)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(state->funcid));
 	SpeedCheckReadable(state->viewid);
 	state->layout = LayoutGet(state->viewid);
+	ServingCheckOwnerReads(state->layout);
 	SpeedCheckColumns(desc, state->layout->desc, state->viewid);
 
 	state->keycxt = AllocSetContextCreate(CurrentMemoryContext, "lambda look-up keys",
@@ -431,7 +432,7 @@ LookupNext(ScanState *node)
 			state->rows = tuplestore_begin_heap(false, false, work_mem);
 			SpeedRead(state->viewid, snapshot, state->layout, nkeys,
 					  state->key, state->keynull, EmitToTuplestore, state->rows);
-			CaptureRead(state->viewid, state->layout, nkeys, state->key,
+			CaptureRead(state->viewid, snapshot, state->layout, nkeys, state->key,
 						state->keynull, EmitToTuplestore, state->rows);
 		}
 	}

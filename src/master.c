@@ -19,7 +19,9 @@
  *	  MasterCheckTruncate.
  *
  * The triggers are ENABLE ALWAYS, so they also fire under
- * session_replication_role = replica (logical replication apply).
+ * session_replication_role = replica (logical replication apply).  Nobody
+ * may disable, drop or rename them, nor switch on row-level security,
+ * which would make the views reveal rows its policies hide (guard.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +30,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
 #include "catalog/partition.h"
+#include "catalog/pg_inherits.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -38,6 +41,8 @@
 #include "utils/syscache.h"
 
 #include "catalog.h"
+#include "guard.h"
+#include "identity.h"
 #include "lambda.h"
 #include "master.h"
 
@@ -76,6 +81,14 @@ MasterCheckUsable(Oid relid)
 				 errmsg("temporary table \"%s\" cannot be a master", name),
 				 errdetail("Scheduled batches and background workers cannot see another session's temporary tables.")));
 
+	if (form->relkind == RELKIND_RELATION && form->relhassubclass &&
+		find_inheritance_children(relid, NoLock) != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s\" with inheritance children cannot be a master", name),
+				 errdetail("Rows of the children would be read by batches but never captured."),
+				 errhint("Use a partitioned table to split a master.")));
+
 	if (form->relrowsecurity)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -98,6 +111,7 @@ create_master(PG_FUNCTION_ARGS)
 	char	   *qualified;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
+	LambdaIdentity save;
 
 	LambdaCheckPreloaded();
 	MasterCheckUsable(relid);
@@ -118,17 +132,20 @@ create_master(PG_FUNCTION_ARGS)
 
 	qualified = QualifiedRelationName(relid);
 
-	SpiExec(psprintf("CREATE TRIGGER lambda_append_only "
-						 "BEFORE UPDATE OR DELETE OR TRUNCATE ON %s "
-						 "FOR EACH STATEMENT EXECUTE FUNCTION lambda.master_guard()",
-						 qualified));
-	SpiExec(psprintf("CREATE TRIGGER lambda_append_only_row "
-						 "BEFORE UPDATE OR DELETE ON %s "
-						 "FOR EACH ROW EXECUTE FUNCTION lambda.master_guard()",
-						 qualified));
-	SpiExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER lambda_append_only, "
-						 "ENABLE ALWAYS TRIGGER lambda_append_only_row",
-						 qualified));
+	/* The trigger function is not PUBLIC: the extension creates its triggers */
+	IdentityBecomeCatalogOwner(&save);
+	GuardInternalExec(psprintf("CREATE TRIGGER lambda_append_only "
+							   "BEFORE UPDATE OR DELETE OR TRUNCATE ON %s "
+							   "FOR EACH STATEMENT EXECUTE FUNCTION lambda.master_guard()",
+							   qualified));
+	GuardInternalExec(psprintf("CREATE TRIGGER lambda_append_only_row "
+							   "BEFORE UPDATE OR DELETE ON %s "
+							   "FOR EACH ROW EXECUTE FUNCTION lambda.master_guard()",
+							   qualified));
+	GuardInternalExec(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER lambda_append_only, "
+							   "ENABLE ALWAYS TRIGGER lambda_append_only_row",
+							   qualified));
+	IdentityRestore(&save);
 
 	values[0] = ObjectIdGetDatum(relid);
 	CatalogExec("INSERT INTO lambda.master (master) VALUES ($1)",

@@ -46,6 +46,7 @@
 
 #include "capture.h"
 #include "catalog.h"
+#include "identity.h"
 #include "lambda.h"
 #include "merge.h"
 #include "serving.h"
@@ -129,9 +130,8 @@ exact(PG_FUNCTION_ARGS)
 /*
  * Put the partial states of every group, computed from the master by the
  * partial-state query (the batch's) under snapshot, into out (allocated in
- * outcxt).  The query runs as the view's owner, as the view's own query
- * would, in a restricted operation, as REFRESH MATERIALIZED VIEW runs its
- * query.
+ * outcxt).  The query runs as the view's owner, restricted (identity.c),
+ * with the owner's rights on the master, as the view's own query would.
  */
 void
 ExactRead(LambdaLayout *layout, Snapshot snapshot, Tuplestorestate *out,
@@ -139,8 +139,7 @@ ExactRead(LambdaLayout *layout, Snapshot snapshot, Tuplestorestate *out,
 {
 	SPIExecuteOptions options = {0};
 	DestReceiver *dest = CreateDestReceiver(DestTuplestore);
-	Oid			saveUser;
-	int			saveSecContext;
+	LambdaIdentity save;
 	int			ret;
 
 	SetTuplestoreDestReceiverParams(dest, out, outcxt, false, NULL, NULL);
@@ -150,14 +149,11 @@ ExactRead(LambdaLayout *layout, Snapshot snapshot, Tuplestorestate *out,
 	options.dest = dest;
 	SPI_connect();
 	PushActiveSnapshot(snapshot);
-	GetUserIdAndSecContext(&saveUser, &saveSecContext);
-	SetUserIdAndSecContext(RelationOwner(layout->viewid),
-						   saveSecContext | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	IdentityBecomeViewOwner(layout->viewid, &save);
 	ret = SPI_execute_extended(psprintf("SELECT * FROM %s",
 										QualifiedRelationName(layout->partialView)),
 							   &options);
-	SetUserIdAndSecContext(saveUser, saveSecContext);
+	IdentityRestore(&save);
 	PopActiveSnapshot();
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_extended failed: %s", SPI_result_code_string(ret));
@@ -196,7 +192,7 @@ MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
 	scan->values = palloc(sizeof(Datum) * layout->desc->natts);
 	scan->isnull = palloc(sizeof(bool) * layout->desc->natts);
 
-	if (!SpeedUsable(layout->viewid, snapshot))
+	if (!SpeedUsable(layout->viewid, snapshot) || !CaptureExact(layout, snapshot))
 	{
 		scan->exact = tuplestore_begin_heap(false, false, work_mem);
 		ExactRead(layout, snapshot, scan->exact, context);
@@ -210,9 +206,11 @@ MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
 									  sizeof(MergeGroup));
 	SpeedRead(layout->viewid, snapshot, layout, nprefix, key, keynull,
 			  AddToGroups, scan->speed);
-	CaptureRead(layout->viewid, layout, nprefix, key, keynull, AddToGroups, scan->speed);
+	CaptureRead(layout->viewid, snapshot, layout, nprefix, key, keynull,
+				AddToGroups, scan->speed);
 
 	scan->batch = table_open(layout->batchTable, AccessShareLock);
+	LayoutCheckBatchTable(layout, scan->batch);
 	scan->slot = table_slot_create(scan->batch, NULL);
 	if (nprefix > 0)
 		scan->index = KeyIndex(scan->batch, nprefix);

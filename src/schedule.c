@@ -22,9 +22,11 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
+#include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -35,6 +37,8 @@
 #include "schedule.h"
 
 static void CheckCronInstalled(void);
+static void CheckCronUsable(void);
+static char *JobCommand(Oid viewid);
 static Datum CronCall(const char *sql, int nargs, Oid *argtypes, Datum *values,
 					  const char *schedule);
 
@@ -62,6 +66,26 @@ CheckCronInstalled(void)
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("cannot schedule batches: extension \"pg_cron\" is not installed"),
 			 errhint("Add pg_cron to \"shared_preload_libraries\" and run CREATE EXTENSION pg_cron, or leave the schedule NULL and call lambda.run_batch() yourself.")));
+}
+
+/*
+ * Refuse to schedule for a role that may not use pg_cron: its schema is
+ * not PUBLIC.  Said here, not as pg_cron's bare "permission denied".
+ */
+static void
+CheckCronUsable(void)
+{
+	Oid			nsp = get_namespace_oid("cron", true);
+
+	if (!OidIsValid(nsp) ||
+		pg_namespace_aclcheck(nsp, GetUserId(), ACL_USAGE) == ACLCHECK_OK)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to schedule batches of lambda views"),
+			 errdetail("Scheduling takes USAGE on schema \"cron\", which pg_cron grants to nobody by default."),
+			 errhint("Ask a superuser to GRANT USAGE ON SCHEMA cron TO %s, or leave the schedule NULL and call lambda.run_batch() from another scheduler.",
+					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 }
 
 /*
@@ -121,6 +145,15 @@ CronCall(const char *sql, int nargs, Oid *argtypes, Datum *values,
 }
 
 /*
+ * The command a view's job runs.
+ */
+static char *
+JobCommand(Oid viewid)
+{
+	return psprintf("SELECT lambda.run_batch(%u)", viewid);
+}
+
+/*
  * Schedule the batch of a view and return the pg_cron job id.
  */
 int64
@@ -130,12 +163,13 @@ ScheduleCreate(Oid viewid, const char *schedule)
 	Datum		values[3];
 
 	CheckCronInstalled();
+	CheckCronUsable();
 
 	values[0] = CStringGetTextDatum(psprintf("lambda: %s.%s",
 											 get_namespace_name(get_rel_namespace(viewid)),
 											 get_rel_name(viewid)));
 	values[1] = CStringGetTextDatum(schedule);
-	values[2] = CStringGetTextDatum(psprintf("SELECT lambda.run_batch(%u)", viewid));
+	values[2] = CStringGetTextDatum(JobCommand(viewid));
 
 	return DatumGetInt64(CronCall("SELECT cron.schedule($1, $2, $3)",
 								  3, argtypes, values, schedule));
@@ -151,6 +185,7 @@ ScheduleAlter(int64 jobid, const char *schedule)
 	Datum		values[2];
 
 	CheckCronInstalled();
+	CheckCronUsable();
 
 	values[0] = Int64GetDatum(jobid);
 	values[1] = CStringGetTextDatum(schedule);
@@ -159,20 +194,25 @@ ScheduleAlter(int64 jobid, const char *schedule)
 }
 
 /*
- * Run an existing job as another role: the new owner of its view.
+ * Run an existing job as another role: the new owner of its view.  The job
+ * is set back to lambda's own command in this database at the same time:
+ * its old owner may have changed the command (pg_cron lets a job's owner
+ * alter it), and it must never run as someone else.
  */
 void
-ScheduleSetOwner(int64 jobid, const char *owner)
+ScheduleSetOwner(int64 jobid, Oid viewid, const char *owner)
 {
-	Oid			argtypes[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
+	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
 
 	if (!ScheduleJobExists(jobid))
 		return;
 	values[0] = Int64GetDatum(jobid);
-	values[1] = CStringGetTextDatum(owner);
-	(void) CronCall("SELECT cron.alter_job($1, username => $2)",
-					2, argtypes, values, NULL);
+	values[1] = CStringGetTextDatum(JobCommand(viewid));
+	values[2] = CStringGetTextDatum(get_database_name(MyDatabaseId));
+	values[3] = CStringGetTextDatum(owner);
+	(void) CronCall("SELECT cron.alter_job($1, command => $2, database => $3, username => $4)",
+					4, argtypes, values, NULL);
 }
 
 /*
@@ -188,7 +228,7 @@ ScheduleJobExists(int64 jobid)
 
 	if (!OidIsValid(get_extension_oid("pg_cron", true)))
 		return false;
-	ret = SPI_execute_with_args("SELECT 1 FROM cron.job WHERE jobid = $1",
+	ret = SPI_execute_with_args("SELECT 1 FROM cron.job WHERE jobid OPERATOR(pg_catalog.=) $1",
 								1, argtypes, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));

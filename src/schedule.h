@@ -13,7 +13,7 @@
 extern int64 ScheduleCreate(Oid viewid, const char *schedule);
 extern void ScheduleAlter(int64 jobid, const char *schedule);
 extern void ScheduleRemove(int64 jobid);
-extern void ScheduleSetOwner(int64 jobid, const char *owner);
+extern void ScheduleSetOwner(int64 jobid, Oid viewid, const char *owner);
 extern bool ScheduleJobExists(int64 jobid);
 
 #endif							/* LAMBDA_SCHEDULE_H */

@@ -34,6 +34,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -46,6 +47,7 @@
 
 #include "capture.h"
 #include "catalog.h"
+#include "identity.h"
 #include "lambda.h"
 #include "layout.h"
 #include "serving.h"
@@ -54,6 +56,7 @@
 PG_FUNCTION_INFO_V1(speed);
 PG_FUNCTION_INFO_V1(fast_path);
 PG_FUNCTION_INFO_V1(speed_status);
+PG_FUNCTION_INFO_V1(settle_rounds);
 
 static char *MergedState(LambdaAgg *agg, const char *name, Oid stateType);
 
@@ -192,7 +195,8 @@ speed(PG_FUNCTION_ARGS)
 
 	SpeedRead(viewid, GetActiveSnapshot(), layout, 0, NULL, NULL,
 			  EmitToTuplestore, rsinfo->setResult);
-	CaptureRead(viewid, layout, 0, NULL, NULL, EmitToTuplestore, rsinfo->setResult);
+	CaptureRead(viewid, GetActiveSnapshot(), layout, 0, NULL, NULL,
+				EmitToTuplestore, rsinfo->setResult);
 	return (Datum) 0;
 }
 
@@ -212,6 +216,7 @@ BeginStatesFunction(FunctionCallInfo fcinfo)
 	LambdaCheckPreloaded();
 	SpeedCheckReadable(viewid);
 	layout = LayoutGet(viewid);
+	ServingCheckOwnerReads(layout);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	SpeedCheckColumns(rsinfo->setDesc, layout->desc, viewid);
 	return layout;
@@ -236,6 +241,26 @@ SpeedCheckReadable(Oid viewid)
 
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_VIEW, get_rel_name(viewid));
+}
+
+/*
+ * The view's owner must still read what the view reads, as for an ordinary
+ * view over the master: its SELECT on the master's columns is checked at
+ * every read, not once at create_view.
+ */
+void
+ServingCheckOwnerReads(LambdaLayout *layout)
+{
+	RangeTblEntry *rte = layout->masterRte;
+
+	rte->checkAsUser = IdentityRelationOwner(layout->viewid);
+	if (!ExecCheckRTPerms(list_make1(rte), false))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table \"%s\"",
+						get_rel_name(layout->master)),
+				 errdetail("The owner of lambda view \"%s\" may no longer read the columns it uses.",
+						   get_rel_name(layout->viewid))));
 }
 
 /*
@@ -266,8 +291,11 @@ SpeedCheckColumns(TupleDesc expected, TupleDesc actual, Oid viewid)
 Datum
 fast_path(PG_FUNCTION_ARGS)
 {
+	Oid			viewid = PG_GETARG_OID(0);
+
 	LambdaCheckPreloaded();
-	PG_RETURN_BOOL(SpeedUsable(PG_GETARG_OID(0), GetActiveSnapshot()));
+	PG_RETURN_BOOL(SpeedUsable(viewid, GetActiveSnapshot()) &&
+				   CaptureExact(LayoutGet(viewid), GetActiveSnapshot()));
 }
 
 /*
@@ -302,4 +330,18 @@ speed_status(PG_FUNCTION_ARGS)
 	values[2] = CStringGetTextDatum(state);
 	values[3] = Int64GetDatum(pending);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * settle_rounds(view regclass) returns bigint
+ *
+ * How many times a worker has settled the view's speed layer since it was
+ * set up: waiting for it to grow by two waits for a whole round that began
+ * after the wait did.
+ */
+Datum
+settle_rounds(PG_FUNCTION_ARGS)
+{
+	LambdaCheckPreloaded();
+	PG_RETURN_INT64(SpeedSettleRounds(PG_GETARG_OID(0)));
 }

@@ -19,6 +19,7 @@
 
 extern char *ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable);
 extern void SpeedCheckReadable(Oid viewid);
+extern void ServingCheckOwnerReads(LambdaLayout *layout);
 extern void EmitToTuplestore(HeapTuple tuple, void *arg);
 extern LambdaLayout *BeginStatesFunction(FunctionCallInfo fcinfo);
 extern void SpeedCheckColumns(TupleDesc expected, TupleDesc actual, Oid viewid);

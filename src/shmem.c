@@ -219,6 +219,7 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 		free->lost = false;
 		free->overflowed = false;
 		free->pendingBytes = 0;
+		free->settleRounds = 0;
 	}
 	else
 		free = NULL;

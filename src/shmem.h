@@ -30,6 +30,7 @@ typedef struct LambdaSharedView
 	bool		overflowed;		/* ... for want of memory */
 	int64		pendingBytes;	/* DSA bytes of pending deltas */
 	uint64		nextGenerationId;
+	uint64		settleRounds;	/* SpeedSettle calls, for tests to wait on */
 } LambdaSharedView;
 
 /* A database whose speed layers a worker keeps */
@@ -38,6 +39,7 @@ typedef struct LambdaDatabaseSlot
 	Oid			dbid;			/* InvalidOid: free */
 	pid_t		workerPid;		/* 0 when no worker runs */
 	bool		wanted;			/* a worker should run for it */
+	bool		failed;			/* its last worker exited with an error */
 } LambdaDatabaseSlot;
 
 /* Databases waiting for a worker slot, served in turn */

@@ -158,7 +158,9 @@ SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
 		size += ITEM_SIZE(((HeapTuple) lfirst(lc))->t_len);
 
 	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
-	dp = dsa_allocate_extended(dsa, size, DSA_ALLOC_NO_OOM);
+	/* a delta too large for one allocation is lost, never an error */
+	dp = AllocSizeIsValid(size) ?
+		dsa_allocate_extended(dsa, size, DSA_ALLOC_NO_OOM) : InvalidDsaPointer;
 	if (!DsaPointerIsValid(dp))
 	{
 		view->overflowed = true;
@@ -593,6 +595,7 @@ SpeedSettle(LambdaSharedView *view, LambdaLayout *layout, TransactionId horizon)
 		FreeDelta(dsa, view, dp);
 	}
 
+	view->settleRounds++;
 	LWLockRelease(&view->lock);
 	MemoryContextDelete(tmp);
 }
@@ -877,6 +880,61 @@ SpeedForget(LambdaSharedView *view)
 	}
 	LWLockRelease(&view->lock);
 	SharedViewForget(dbid, viewid);
+}
+
+/*
+ * Settling the view failed (a merge function raised an error, say a float
+ * sum that overflows where the query's running sum does not): give up its
+ * speed state until a batch restores it.  Every pending delta is dropped as
+ * lost, so the view answers through the exact slow path until a batch whose
+ * snapshot sees them all publishes (the worker starts one once they have
+ * all finished).  A generation the failed merge may have left half-merged
+ * is taken out of use with the others.  Caller holds no view lock.
+ */
+void
+SpeedDiscard(LambdaSharedView *view)
+{
+	dsa_area   *dsa = LambdaDsa();
+	TransactionId lost = InvalidTransactionId;
+
+	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	while (DsaPointerIsValid(view->pending))
+	{
+		LambdaDelta *delta = dsa_get_address(dsa, view->pending);
+		dsa_pointer dp = view->pending;
+
+		if (!TransactionIdIsValid(lost) || TransactionIdFollows(delta->xid, lost))
+			lost = delta->xid;
+		view->pending = delta->next;
+		FreeDelta(dsa, view, dp);
+	}
+	if (!TransactionIdIsValid(lost))
+	{
+		FullTransactionId next = ReadNextFullTransactionId();
+
+		FullTransactionIdRetreat(&next);
+		lost = XidFromFullTransactionId(next);
+	}
+	MarkLost(view, lost);
+	LWLockRelease(&view->lock);
+}
+
+/*
+ * How many times a worker has settled the view since its speed state was
+ * made: tests wait for a round that began after they asked.
+ */
+int64
+SpeedSettleRounds(Oid viewid)
+{
+	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
+	int64		rounds;
+
+	if (view == NULL)
+		return 0;
+	LWLockAcquire(&view->lock, LW_SHARED);
+	rounds = (int64) view->settleRounds;
+	LWLockRelease(&view->lock);
+	return rounds;
 }
 
 /*

@@ -33,6 +33,8 @@ extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
 						TransactionId horizon);
 extern bool SpeedNeedsBatch(LambdaSharedView *view);
 extern void SpeedForget(LambdaSharedView *view);
+extern int64 SpeedSettleRounds(Oid viewid);
+extern void SpeedDiscard(LambdaSharedView *view);
 extern void SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 						const char **state);
 

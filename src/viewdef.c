@@ -45,11 +45,16 @@
 #include "parser/parser.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/ruleutils.h"
+#include "utils/typcache.h"
+#include "catalog/heap.h"
+#include "mb/pg_wchar.h"
 
 #include "catalog.h"
+#include "identity.h"
 #include "master.h"
 #include "viewdef.h"
 
@@ -60,6 +65,9 @@ static LambdaAgg *AnalyzeAggregate(Aggref *aggref, const char *name,
 static void CheckImmutable(Node *node, const char *where);
 static char *AggPartialSql(const char *func, LambdaAgg *agg, const char *arg);
 static void CheckColumnNames(LambdaViewDef *def);
+static bool CheckColumnRefs(Node *node, void *context);
+static void CheckHashable(TargetEntry *tle);
+static char *StoredName(const char *name);
 
 /*
  * Parse, analyze and check a view definition.  Errors describe what is not
@@ -76,6 +84,7 @@ ViewDefAnalyze(const char *queryString)
 	List	   *dpcontext;
 	ListCell   *lc;
 	int			keyno;
+	int			nestLevel;
 	ErrorContextCallback errcallback;
 
 	/* Point parse errors into the definition, not the calling statement */
@@ -102,6 +111,7 @@ ViewDefAnalyze(const char *queryString)
 	query = parse_analyze_fixedparams(rawstmt, queryString, NULL, 0, NULL);
 	error_context_stack = errcallback.previous;
 	CheckQueryShape(query);
+	(void) query_tree_walker(query, CheckColumnRefs, NULL, 0);
 
 	rte = rt_fetch(1, query->rtable);
 	MasterCheckUsable(rte->relid);
@@ -112,9 +122,18 @@ ViewDefAnalyze(const char *queryString)
 				 errhint("Make it one with lambda.create_master('%s').",
 						 RelationDisplayName(rte->relid))));
 
+	/*
+	 * Names were resolved under the caller's search_path; deparse under
+	 * pinned settings, which every object made from the text is created
+	 * under (views.c), so that the text means exactly the same whatever the
+	 * caller's search_path, extra_float_digits, DateStyle or IntervalStyle.
+	 */
+	nestLevel = ViewDefPinSettings();
+
 	def = palloc0(sizeof(LambdaViewDef));
 	def->master = rte->relid;
 	def->query = query;
+	def->querySql = pg_get_querydef(query, false);
 	dpcontext = deparse_context_for(get_rel_name(rte->relid), rte->relid);
 
 	if (query->jointree->quals != NULL)
@@ -135,6 +154,7 @@ ViewDefAnalyze(const char *queryString)
 		keyno++;
 		CheckImmutable((Node *) tle->expr, "group keys");
 		key->expr = tle->expr;
+		CheckHashable(tle);
 		key->exprSql = deparse_expression((Node *) tle->expr, dpcontext,
 										  false, false);
 		key->name = tle->resjunk ? psprintf("group_%d", keyno) : pstrdup(tle->resname);
@@ -180,6 +200,7 @@ ViewDefAnalyze(const char *queryString)
 				 errhint("Add GROUP BY or an aggregate call such as count(*).")));
 
 	CheckColumnNames(def);
+	ViewDefUnpinSettings(nestLevel);
 	return def;
 }
 
@@ -348,6 +369,100 @@ CheckImmutable(Node *node, const char *where)
 }
 
 /*
+ * Settings that deparsing a definition depends on, pinned until
+ * ViewDefUnpinSettings(the result): the definition's text and every object
+ * created from it are made under them, so that both mean the same objects
+ * and the same constants (extra_float_digits = 3 prints floats exactly).
+ */
+int
+ViewDefPinSettings(void)
+{
+	int			nestLevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", LAMBDA_SEARCH_PATH,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("DateStyle", "ISO, YMD",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("IntervalStyle", "postgres",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nestLevel;
+}
+
+void
+ViewDefUnpinSettings(int nestLevel)
+{
+	/* roll back whatever was set meanwhile, too */
+	AtEOXact_GUC(false, nestLevel);
+}
+
+/*
+ * Refuse system columns and whole-row references: captured rows come from
+ * a statement's transition table, where they have no ctid, xmin or
+ * tableoid of their own, so the layers would disagree.
+ */
+static bool
+CheckColumnRefs(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varattno == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("whole-row references are not supported in a lambda view"),
+					 errhint("Name the columns the view uses.")));
+		if (var->varattno < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("system column \"%s\" is not supported in a lambda view",
+							NameStr(SystemAttributeDefinition(var->varattno)->attname)),
+					 errdetail("The speed layer folds inserted rows before they have a place, a table or a transaction of their own to read.")));
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, CheckColumnRefs, context, 0);
+	return expression_tree_walker(node, CheckColumnRefs, context);
+}
+
+/*
+ * Refuse a group key whose type has no hash function: the speed layer and
+ * the merge group rows by hashing their keys.
+ */
+static void
+CheckHashable(TargetEntry *tle)
+{
+	Oid			type = exprType((Node *) tle->expr);
+	TypeCacheEntry *tce = lookup_type_cache(type, TYPECACHE_HASH_PROC);
+
+	if (!OidIsValid(tce->hash_proc))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("group key \"%s\" of type %s cannot be hashed",
+						tle->resname ? tle->resname : "?column?", format_type_be(type)),
+				 errdetail("Lambda views group rows by hashing their keys; type %s has no hash operator class.",
+						   format_type_be(type)),
+				 errhint("Group by an expression of a type that has one.")));
+}
+
+/*
+ * A column name as the batch table stores it: truncated to NAMEDATALEN - 1
+ * bytes, as PostgreSQL truncates identifiers.
+ */
+static char *
+StoredName(const char *name)
+{
+	int			len = strlen(name);
+
+	if (len < NAMEDATALEN)
+		return pstrdup(name);
+	return pnstrdup(name, pg_mbcliplen(name, len, NAMEDATALEN - 1));
+}
+
+/*
  * The batch table's column names must be distinct; avg's two states and
  * hidden group keys get derived names that could collide with an output
  * name.
@@ -359,18 +474,18 @@ CheckColumnNames(LambdaViewDef *def)
 	ListCell   *lc;
 
 	foreach(lc, def->keys)
-		names = lappend(names, ((LambdaKey *) lfirst(lc))->name);
+		names = lappend(names, StoredName(((LambdaKey *) lfirst(lc))->name));
 	foreach(lc, def->aggs)
 	{
 		LambdaAgg  *agg = lfirst(lc);
 
 		if (agg->kind == LAMBDA_AGG_AVG)
 		{
-			names = lappend(names, psprintf("%s_sum", agg->name));
-			names = lappend(names, psprintf("%s_count", agg->name));
+			names = lappend(names, StoredName(psprintf("%s_sum", agg->name)));
+			names = lappend(names, StoredName(psprintf("%s_count", agg->name)));
 		}
 		else
-			names = lappend(names, agg->name);
+			names = lappend(names, StoredName(agg->name));
 	}
 
 	foreach(lc, names)
@@ -397,7 +512,7 @@ CheckColumnNames(LambdaViewDef *def)
 char *
 ViewDefQuerySql(LambdaViewDef *def)
 {
-	return pg_get_querydef(def->query, false);
+	return def->querySql;
 }
 
 /*

@@ -54,6 +54,7 @@ typedef struct LambdaViewDef
 {
 	Oid			master;			/* the one table the view reads */
 	Query	   *query;			/* the analyzed definition */
+	char	   *querySql;		/* ... deparsed, under the pinned search_path */
 	char	   *whereSql;		/* deparsed WHERE, or NULL */
 	List	   *keys;			/* LambdaKey, in GROUP BY order */
 	List	   *aggs;			/* LambdaAgg, in output order */
@@ -63,5 +64,7 @@ extern LambdaViewDef *ViewDefAnalyze(const char *queryString);
 extern char *ViewDefQuerySql(LambdaViewDef *def);
 extern char *ViewDefPartialSql(LambdaViewDef *def);
 extern char *ViewDefKeyList(LambdaViewDef *def);
+extern int	ViewDefPinSettings(void);
+extern void ViewDefUnpinSettings(int nestLevel);
 
 #endif							/* LAMBDA_VIEWDEF_H */

@@ -14,7 +14,9 @@
  *
  * The partial view and the batch table depend internally on the user-facing
  * view, as an index depends on its table: dropping the view drops them,
- * dropping them alone is refused.  The view depends on the extension, so
+ * dropping them alone is refused.  They belong to the catalog owner; the
+ * view's owner may read the partial view, nobody may change either but
+ * through lambda (guard.c).  The view depends on the extension, so
  * DROP EXTENSION asks for CASCADE while views exist.  Event triggers (ddl.c)
  * keep the catalog and the cron jobs in step with whatever DDL does to them.
  *
@@ -41,21 +43,28 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+#include "executor/executor.h"
 
 #include "batch.h"
 #include "capture.h"
 #include "layout.h"
 #include "catalog.h"
+#include "guard.h"
+#include "identity.h"
 #include "lambda.h"
 #include "schedule.h"
 #include "serving.h"
 #include "viewdef.h"
+#include "views.h"
 
 PG_FUNCTION_INFO_V1(create_view);
 PG_FUNCTION_INFO_V1(alter_schedule);
 PG_FUNCTION_INFO_V1(drop_view);
 
-static Oid	CreateUserView(const char *name, LambdaViewDef *def);
+static void CheckDefinePrivileges(LambdaViewDef *def);
+static Oid	CreateUserView(RangeVar *rv, Oid nspid, LambdaViewDef *def);
 static void CreateInternalObjects(Oid viewid, LambdaViewDef *def);
 static void RecordInternal(Oid relid, Oid viewid);
 static void CreateCaptureTriggers(Oid viewid, Oid master);
@@ -79,6 +88,9 @@ create_view(PG_FUNCTION_ARGS)
 	Oid			batchTable;
 	Oid			argtypes[5] = {OIDOID, OIDOID, OIDOID, OIDOID, TEXTOID};
 	Datum		values[5];
+	RangeVar   *rv;
+	Oid			nspid;
+	int			nestLevel;
 
 	LambdaCheckPreloaded();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -90,8 +102,15 @@ create_view(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 
+	/* The caller's search_path names the view and resolves the definition */
+	rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+	nspid = RangeVarGetCreationNamespace(rv);
 	def = ViewDefAnalyze(query);
-	viewid = CreateUserView(name, def);
+	CheckDefinePrivileges(def);
+
+	/* Then every object is made from deparsed text, under pinned settings */
+	nestLevel = ViewDefPinSettings();
+	viewid = CreateUserView(rv, nspid, def);
 	CreateInternalObjects(viewid, def);
 	CreateCaptureTriggers(viewid, def->master);
 	batchTable = get_relname_relid(psprintf("batch_%u", viewid),
@@ -123,20 +142,46 @@ create_view(PG_FUNCTION_ARGS)
 	CatalogGetViewOrError(viewid, &entry);
 	(void) RunBatch(&entry);
 
+	ViewDefUnpinSettings(nestLevel);
 	SPI_finish();
 	PG_RETURN_OID(viewid);
 }
 
 /*
- * Create the user-facing view and return its OID.  Its definition is the
- * view's query as PostgreSQL normalized it: run on the master under the
- * reader's snapshot, it is exact by MVCC.
+ * Defining a view takes what CREATE TRIGGER takes: its expressions run in
+ * every writer's INSERT, as the writer, like a trigger function's.  And it
+ * takes SELECT on the columns it reads, which its batches read as its
+ * owner.
+ */
+static void
+CheckDefinePrivileges(LambdaViewDef *def)
+{
+	AclResult	aclresult = pg_class_aclcheck(def->master, GetUserId(), ACL_TRIGGER);
+
+	if (aclresult != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to define a lambda view over table \"%s\"",
+						RelationDisplayName(def->master)),
+				 errdetail("A lambda view's expressions run in every insert into its master, as a trigger's do."),
+				 errhint("Ask the owner of the table to GRANT TRIGGER on it to you.")));
+	if (!ExecCheckRTPerms(def->query->rtable, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table \"%s\"",
+						RelationDisplayName(def->master)),
+				 errdetail("A lambda view's batches read the columns it uses as its owner."),
+				 errhint("Ask the owner of the table to GRANT SELECT on it, or on the columns the view reads, to you.")));
+}
+
+/*
+ * Create the user-facing view rv in schema nspid and return its OID.  Its
+ * definition is the view's query as PostgreSQL normalized it: run on the
+ * master under the reader's snapshot, it is exact by MVCC.
  */
 static Oid
-CreateUserView(const char *name, LambdaViewDef *def)
+CreateUserView(RangeVar *rv, Oid nspid, LambdaViewDef *def)
 {
-	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
-	Oid			nspid = RangeVarGetCreationNamespace(rv);
 	Oid			viewid;
 	ObjectAddress viewAddr;
 	ObjectAddress extAddr;
@@ -162,8 +207,10 @@ CreateUserView(const char *name, LambdaViewDef *def)
 
 /*
  * Create the partial view and the batch table of a new view.  They live in
- * the extension's schema, where only the catalog owner may create, and are
- * then handed to the view's owner so the view's privileges cover them.
+ * the extension's schema and belong to the catalog owner, so that no role
+ * can alter, write or drop them but through lambda (guard.c).  The partial
+ * view is security_invoker: the view's owner reads it, for batches and the
+ * slow path, with the owner's own rights on the master.
  */
 static void
 CreateInternalObjects(Oid viewid, LambdaViewDef *def)
@@ -171,30 +218,87 @@ CreateInternalObjects(Oid viewid, LambdaViewDef *def)
 	char	   *partial = psprintf("lambda.partial_%u", viewid);
 	char	   *batch = psprintf("lambda.batch_%u", viewid);
 	char	   *keys = ViewDefKeyList(def);
-	char	   *owner = (char *) quote_identifier(GetUserNameFromId(GetUserId(), false));
 	Oid			nspid = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
-	CatalogSavedUser save;
+	Oid			owner = GetUserId();
+	LambdaIdentity save;
 
-	CatalogBecomeOwner(&save);
-	SpiExec(psprintf("CREATE VIEW %s AS %s", partial, ViewDefPartialSql(def)));
-	SpiExec(psprintf("CREATE TABLE %s AS SELECT * FROM %s WITH NO DATA",
-					 batch, partial));
+	IdentityBecomeCatalogOwner(&save);
+	GuardInternalExec(psprintf("CREATE VIEW %s WITH (security_invoker = true) AS %s",
+							   partial, ViewDefPartialSql(def)));
+	GuardInternalExec(psprintf("CREATE TABLE %s AS SELECT * FROM %s WITH NO DATA",
+							   batch, partial));
 	if (keys != NULL)
-		SpiExec(psprintf("CREATE INDEX ON %s (%s)", batch, keys));
-	SpiExec(psprintf("ALTER VIEW %s OWNER TO %s", partial, owner));
-	SpiExec(psprintf("ALTER TABLE %s OWNER TO %s", batch, owner));
-	CatalogRestoreUser(&save);
+		GuardInternalExec(psprintf("CREATE INDEX ON %s (%s)", batch, keys));
+	ViewsGrantOnly(get_relname_relid(psprintf("batch_%u", viewid), nspid), InvalidOid);
+	ViewsGrantOnly(get_relname_relid(psprintf("partial_%u", viewid), nspid), owner);
+	IdentityRestore(&save);
 
 	RecordInternal(get_relname_relid(psprintf("partial_%u", viewid), nspid), viewid);
 	RecordInternal(get_relname_relid(psprintf("batch_%u", viewid), nspid), viewid);
 }
 
 /*
+ * Leave relid (an internal relation, owned by the catalog owner) readable
+ * by reader alone, or by nobody else with reader InvalidOid: revoke what
+ * default privileges or an earlier owner of the view were given.  Caller
+ * acts as the catalog owner.
+ */
+void
+ViewsGrantOnly(Oid relid, Oid reader)
+{
+	char	   *name = QualifiedRelationName(relid);
+	Oid			relowner = IdentityRelationOwner(relid);
+	HeapTuple	tuple;
+	Datum		acl;
+	bool		isnull;
+	bool		granted = false;
+	List	   *revoke = NIL;
+	ListCell   *lc;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	acl = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *items = DatumGetAclPCopy(acl);
+		AclItem    *item = ACL_DAT(items);
+		int			i;
+
+		for (i = 0; i < ACL_NUM(items); i++)
+		{
+			Oid			grantee = item[i].ai_grantee;
+
+			if (grantee == relowner)
+				continue;
+			if (grantee == reader && item[i].ai_privs == ACL_SELECT)
+				granted = true;
+			else if (!list_member_oid(revoke, grantee))
+				revoke = lappend_oid(revoke, grantee);
+		}
+	}
+	ReleaseSysCache(tuple);
+
+	foreach(lc, revoke)
+	{
+		Oid			grantee = lfirst_oid(lc);
+
+		GuardInternalExec(psprintf("REVOKE ALL ON %s FROM %s", name,
+								   grantee == ACL_ID_PUBLIC ? "PUBLIC" :
+								   quote_identifier(GetUserNameFromId(grantee, false))));
+	}
+	if (OidIsValid(reader) && reader != relowner && !granted)
+		GuardInternalExec(psprintf("GRANT SELECT ON %s TO %s", name,
+								   quote_identifier(GetUserNameFromId(reader, false))));
+}
+
+/*
  * Create the triggers that capture the rows inserted into the master for
  * this view (capture.c), as internal parts of the view.  A partition gets
- * its own statement trigger, for statements aimed at it directly.  Reading
- * the master is all a view's owner needs, as for a materialized view: the
- * triggers are the extension's, created as the catalog owner.
+ * its own statement trigger, for statements aimed at it directly.  The
+ * triggers are the extension's, created as the catalog owner (the trigger
+ * functions are not PUBLIC); the caller's TRIGGER privilege on the master
+ * was checked (CheckDefinePrivileges).
  */
 static void
 CreateCaptureTriggers(Oid viewid, Oid master)
@@ -202,9 +306,9 @@ CreateCaptureTriggers(Oid viewid, Oid master)
 	List	   *rels = find_all_inheritors(master, NoLock, NULL);
 	char	   *rowName = psprintf("lambda_capture_row_%u", viewid);
 	ListCell   *lc;
-	CatalogSavedUser save;
+	LambdaIdentity save;
 
-	CatalogBecomeOwner(&save);
+	IdentityBecomeCatalogOwner(&save);
 	foreach(lc, rels)
 	{
 		Oid			relid = lfirst_oid(lc);
@@ -224,7 +328,7 @@ CreateCaptureTriggers(Oid viewid, Oid master)
 					  psprintf("AFTER INSERT ON %s FOR EACH ROW "
 							   "EXECUTE FUNCTION lambda.capture_row('%u')",
 							   QualifiedRelationName(master), viewid));
-	CatalogRestoreUser(&save);
+	IdentityRestore(&save);
 }
 
 /*
@@ -239,8 +343,8 @@ CreateViewTrigger(Oid viewid, Oid relid, const char *name, const char *enable,
 	ObjectAddress trigger;
 	ObjectAddress whole;
 
-	SpiExec(psprintf("CREATE TRIGGER %s %s", name, definition));
-	SpiExec(psprintf("ALTER TABLE %s ENABLE %s TRIGGER %s",
+	GuardInternalExec(psprintf("CREATE TRIGGER %s %s", name, definition));
+	GuardInternalExec(psprintf("ALTER TABLE %s ENABLE %s TRIGGER %s",
 					 QualifiedRelationName(relid), enable, name));
 
 	ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, name, false));
@@ -311,7 +415,8 @@ SetSchedule(Oid viewid, const char *schedule, int64 jobid)
 	values[2] = Int64GetDatum(jobid);
 	if (jobid == 0)
 		nulls[2] = 'n';
-	CatalogExec("UPDATE lambda.view SET schedule = $2, cron_jobid = $3 WHERE view = $1",
+	CatalogExec("UPDATE lambda.view SET schedule = $2, cron_jobid = $3 "
+				"WHERE view OPERATOR(pg_catalog.=) $1",
 				3, argtypes, values, nulls);
 }
 

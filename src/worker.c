@@ -22,6 +22,12 @@
  *	  every transaction whose delta may be lost has finished, so that the
  *	  new generation is complete and the fast path comes back by itself.
  *
+ * A worker connects as the bootstrap superuser, but never runs a view's
+ * code as such: settling (which merges states with the functions of the
+ * view's types) and recovery batches run as the view's owner, restricted
+ * (identity.c), and the worker's own SQL is resolved under a pinned
+ * search_path.
+ *
  * A worker that dies is started again by the launcher; one killed hard
  * makes the postmaster restart the cluster, after which the speed layers
  * are rebuilt the same way.
@@ -49,6 +55,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -56,6 +63,7 @@
 #include "batch.h"
 #include "catalog.h"
 #include "guc.h"
+#include "identity.h"
 #include "lambda.h"
 #include "layout.h"
 #include "shmem.h"
@@ -68,16 +76,33 @@
 /* Rounds a worker runs before giving its slot to a waiting database */
 #define TURN_ROUNDS		50
 
+/*
+ * After a worker exits with an error the launcher waits before starting the
+ * next one for its database slot, twice as long after each failure in a
+ * row (from 2 seconds), up to MAX_BACKOFF_SECONDS, rather than crash-looping.
+ */
+#define MAX_BACKOFF_SECONDS	60
+
+/* The launcher's record of a database slot's worker */
+typedef struct WorkerStart
+{
+	BackgroundWorkerHandle *handle;	/* the running worker, or NULL */
+	TimestampTz notBefore;		/* start no new one before */
+	int			failures;		/* quick exits in a row */
+} WorkerStart;
+
 PGDLLEXPORT void lambda_launcher_main(Datum main_arg);
 PGDLLEXPORT void lambda_worker_main(Datum main_arg);
 
 static List *ProbeDatabases(void);
-static void StartWorkers(BackgroundWorkerHandle **handles);
+static void StartWorkers(WorkerStart *starts);
 static void ExitUnlessInstalled(void);
 static void WorkerExit(int code, Datum arg);
 static List *ViewsOfDatabase(void);
 static void WorkerRound(void);
 static bool RecoveryBatch(Oid viewid);
+static void SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon);
+static void SettleErrorContext(void *arg);
 static void ForgetDroppedViews(List *views);
 
 /* Views whose recovery batch failed, and when to try again */
@@ -114,7 +139,7 @@ WorkerInit(void)
 void
 lambda_launcher_main(Datum main_arg)
 {
-	BackgroundWorkerHandle **handles;
+	WorkerStart *starts;
 	ListCell   *lc;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -126,8 +151,8 @@ lambda_launcher_main(Datum main_arg)
 	lambda_shared->launcherLatch = MyLatch;
 	LWLockRelease(lambda_shared->lock);
 
-	handles = MemoryContextAllocZero(TopMemoryContext,
-									 sizeof(BackgroundWorkerHandle *) * lambda_shared->ndatabases);
+	starts = MemoryContextAllocZero(TopMemoryContext,
+									sizeof(WorkerStart) * lambda_shared->ndatabases);
 
 	/* Probe every database once: those beyond the slots wait their turn */
 	foreach(lc, ProbeDatabases())
@@ -136,7 +161,7 @@ lambda_launcher_main(Datum main_arg)
 	for (;;)
 	{
 		SharedServeWaiting();
-		StartWorkers(handles);
+		StartWorkers(starts);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
@@ -181,20 +206,47 @@ ProbeDatabases(void)
 }
 
 /*
- * Start a worker for every database slot that wants one and has none.
+ * Start a worker for every database slot that wants one and has none, unless
+ * the slot's workers keep failing (see MAX_BACKOFF_SECONDS).
  */
 static void
-StartWorkers(BackgroundWorkerHandle **handles)
+StartWorkers(WorkerStart *starts)
 {
+	TimestampTz now = GetCurrentTimestamp();
 	int			i;
 
 	for (i = 0; i < lambda_shared->ndatabases; i++)
 	{
 		LambdaDatabaseSlot *slot = &lambda_shared->databases[i];
+		WorkerStart *start = &starts[i];
 		BackgroundWorker worker;
 		pid_t		pid;
 		Oid			dbid;
 		bool		wanted;
+
+		if (start->handle != NULL)
+		{
+			bool		failed;
+
+			if (GetBackgroundWorkerPid(start->handle, &pid) != BGWH_STOPPED)
+				continue;
+			pfree(start->handle);
+			start->handle = NULL;
+			LWLockAcquire(lambda_shared->lock, LW_SHARED);
+			failed = slot->failed;
+			LWLockRelease(lambda_shared->lock);
+			if (failed)
+			{
+				start->failures++;
+				start->notBefore = TimestampTzPlusMilliseconds(now,
+															   Min(1 << Min(start->failures, 6),
+																   MAX_BACKOFF_SECONDS) * 1000);
+			}
+			else
+				start->failures = 0;
+		}
+		if (now < start->notBefore)
+			continue;
 
 		LWLockAcquire(lambda_shared->lock, LW_SHARED);
 		dbid = slot->dbid;
@@ -202,9 +254,6 @@ StartWorkers(BackgroundWorkerHandle **handles)
 		LWLockRelease(lambda_shared->lock);
 
 		if (!OidIsValid(dbid) || !wanted)
-			continue;
-		if (handles[i] != NULL &&
-			GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
 			continue;
 
 		memset(&worker, 0, sizeof(worker));
@@ -219,8 +268,9 @@ StartWorkers(BackgroundWorkerHandle **handles)
 		memcpy(worker.bgw_extra, &dbid, sizeof(Oid));
 		worker.bgw_notify_pid = MyProcPid;
 
-		if (!RegisterDynamicBackgroundWorker(&worker, &handles[i]))
-			handles[i] = NULL;	/* no free worker slot: try again later */
+		/* no free worker slot: try again later */
+		if (!RegisterDynamicBackgroundWorker(&worker, &start->handle))
+			start->handle = NULL;
 	}
 }
 
@@ -242,6 +292,7 @@ lambda_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
+	IdentityPinSearchPath();
 
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
 	if (slot->dbid != dbid || (slot->workerPid != 0 && slot->workerPid != MyProcPid))
@@ -326,7 +377,8 @@ ExitUnlessInstalled(void)
 }
 
 /*
- * On exit, give the database slot back to the launcher's next worker.
+ * On exit, give the database slot back to the launcher's next worker, and
+ * say whether this one failed (proc_exit(1) after an error).
  */
 static void
 WorkerExit(int code, Datum arg)
@@ -337,6 +389,7 @@ WorkerExit(int code, Datum arg)
 	if (slot->workerPid == MyProcPid)
 	{
 		slot->workerPid = 0;
+		slot->failed = code != 0;
 	}
 	LWLockRelease(lambda_shared->lock);
 }
@@ -392,7 +445,7 @@ WorkerRound(void)
 
 		if (view == NULL)
 			continue;			/* registry full */
-		SpeedSettle(view, LayoutGet(viewid), horizon);
+		SettleView(view, viewid, horizon);
 		if (SpeedNeedsBatch(view))
 		{
 			/* the list outlives the transaction and SPI's memory */
@@ -435,6 +488,72 @@ WorkerRound(void)
 			MemoryContextSwitchTo(old);
 		}
 	}
+}
+
+/*
+ * Settle one view, in an error boundary of its own: an error in its merge
+ * functions (a float sum that overflows, a type's function that fails) is
+ * logged once, with the view named, and costs that view its speed state
+ * until a batch restores it (SpeedDiscard); the other views, and the
+ * worker, carry on.  Merging calls the functions of the view's types: it
+ * runs as the view's owner (identity.c).
+ */
+static void
+SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon)
+{
+	MemoryContext old = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorContextCallback callback;
+	volatile bool ok = true;
+
+	callback.callback = SettleErrorContext;
+	callback.arg = &viewid;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(old);
+	PG_TRY();
+	{
+		LambdaLayout *layout = LayoutGet(viewid);
+		LambdaIdentity save;
+
+		IdentityBecomeViewOwner(viewid, &save);
+		SpeedSettle(view, layout, horizon);
+		IdentityRestore(&save);
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(old);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		EmitErrorReport();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(old);
+		CurrentResourceOwner = owner;
+		ok = false;
+	}
+	PG_END_TRY();
+	error_context_stack = callback.previous;
+
+	if (!ok)
+	{
+		SpeedDiscard(view);
+		ereport(LOG,
+				(errmsg("lambda: view \"%s\" answers through the exact slow path until a batch restores its speed layer",
+						get_rel_name(viewid))));
+	}
+}
+
+static void
+SettleErrorContext(void *arg)
+{
+	char	   *name = get_rel_name(*(Oid *) arg);
+
+	errcontext("lambda worker settling view \"%s\"", name ? name : "?");
 }
 
 /*

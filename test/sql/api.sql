@@ -74,7 +74,7 @@ DO $$
 BEGIN
     EXECUTE format('DROP TABLE %s', (SELECT batch_table FROM lambda.views
                                       WHERE view = '"Reports"."All Totals"'::regclass));
-EXCEPTION WHEN dependent_objects_still_exist THEN
+EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'dropping the batch table alone is refused: %', SQLSTATE;
 END $$;
 
@@ -150,12 +150,16 @@ ROLLBACK;
 SELECT count(*) AS jobs FROM cron.job;
 SELECT view FROM lambda.views;
 
--- a new owner takes the batch table, the partial view and the cron job along
+-- a new owner takes the cron job and the right to read the partial view
+-- along; the internal relations stay the extension's
 CREATE ROLE lambda_new_owner LOGIN;  -- pg_cron runs jobs only as roles that can log in
 GRANT SELECT ON events TO lambda_new_owner;
 ALTER VIEW revenue_by_country OWNER TO lambda_new_owner;
-SELECT c.relname LIKE 'batch\_%' AS is_batch, pg_get_userbyid(c.relowner) AS owner
-  FROM pg_class c JOIN lambda.view v ON c.oid IN (v.batch_table, v.partial_view)
+SELECT c.relname LIKE 'batch\_%' AS is_batch, c.relowner = v.master_owner AS owned_by_new_owner,
+       has_table_privilege('lambda_new_owner', c.oid, 'SELECT') AS new_owner_reads,
+       has_table_privilege(current_user, c.oid, 'SELECT') AS extension_owner_reads
+  FROM pg_class c JOIN (SELECT *, 'lambda_new_owner'::regrole AS master_owner FROM lambda.view) v
+    ON c.oid IN (v.batch_table, v.partial_view)
  ORDER BY 1;
 SELECT username FROM cron.job;
 SET ROLE lambda_new_owner;
@@ -163,6 +167,8 @@ SELECT lambda.run_batch('revenue_by_country') > 0 AS new_owner_runs_batches;
 RESET ROLE;
 ALTER VIEW revenue_by_country OWNER TO CURRENT_USER;
 SELECT username = current_user AS job_back FROM cron.job;
+SELECT has_table_privilege('lambda_new_owner', partial_view, 'SELECT') AS old_owner_reads
+  FROM lambda.view WHERE view = 'revenue_by_country'::regclass;
 REVOKE SELECT ON events FROM lambda_new_owner;
 DROP ROLE lambda_new_owner;
 

@@ -111,7 +111,7 @@ my $before = version();
 # one row every 50 ms, when it is killed
 my $victim = open_writer('killed', 4001, 5000);
 $victim->query_until(qr/inserting/, q{\echo inserting
-INSERT INTO events SELECT i, 'killed', 1 FROM generate_series(5001, 5600) i, LATERAL (SELECT pg_sleep(0.05)) s;
+INSERT INTO events SELECT i, 'killed', 1 FROM generate_series(5001, 5600) i, LATERAL (SELECT pg_sleep(0.05 + 0 * i)) s;  -- correlated: a sleep per row
 });
 ok(wait_until($node, q{SELECT count(*) FROM pg_stat_activity
 	WHERE application_name = 'lambda_killed' AND state = 'active' AND query LIKE 'INSERT%'}, '1', 30),

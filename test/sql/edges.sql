@@ -1,0 +1,163 @@
+-- Edges: rows reach a master only through INSERT; definitions that the
+-- layers could not compute alike are refused at create_view with lambda's
+-- own errors; a definition means the same whatever the session's settings.
+\set SHOW_CONTEXT never
+SELECT views AS views_before, relations AS relations_before FROM leftovers() \gset
+
+-- inheritance: a master has no inheritance children, and gets none
+CREATE TABLE parent_t (ts timestamp NOT NULL, k text, v int);
+CREATE TABLE child_t () INHERITS (parent_t);
+SELECT lambda.create_master('parent_t');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE child_t, parent_t;
+
+CREATE TABLE pe (ts timestamp NOT NULL, k text, v int) PARTITION BY RANGE (ts);
+CREATE TABLE pe_2026 PARTITION OF pe FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+SELECT lambda.create_master('pe');
+INSERT INTO pe VALUES ('2026-01-01', 'a', 1), ('2026-02-01', 'b', 2);
+SELECT lambda.create_view('pe_by_k', 'SELECT k, count(*) AS n, sum(v) AS total FROM pe GROUP BY k');
+CREATE TABLE pe_child () INHERITS (pe_2026);
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE plain_t (ts timestamp NOT NULL, k text, v int);
+ALTER TABLE plain_t INHERIT pe_2026;
+\echo :LAST_ERROR_SQLSTATE
+
+-- a table that holds rows cannot be attached; an empty one can, and is
+-- captured from then on
+CREATE TABLE pe_2027 (ts timestamp NOT NULL, k text, v int);
+INSERT INTO pe_2027 VALUES ('2027-03-01', 'c', 3);
+ALTER TABLE pe ATTACH PARTITION pe_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS attached FROM pg_inherits WHERE inhparent = 'pe'::regclass;
+-- emptied, it can
+DELETE FROM pe_2027;
+ALTER TABLE pe ATTACH PARTITION pe_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+INSERT INTO pe_2027 VALUES ('2027-04-01', 'c', 4);
+INSERT INTO pe VALUES ('2027-05-01', 'd', 5);
+SELECT * FROM pe_by_k ORDER BY k;
+SELECT lambda.fast_path('pe_by_k'), diff_count('pe_by_k');
+
+-- no partition leaves a master: not detached, not dropped, not truncated
+ALTER TABLE pe DETACH PARTITION pe_2027;
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE pe DETACH PARTITION pe_2027 CONCURRENTLY;
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE pe_2027;
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE pe_2027;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'pe'::regclass;
+SELECT lambda.fast_path('pe_by_k'), diff_count('pe_by_k');
+
+-- system columns and whole-row references: the transition table a capture
+-- reads has none of its own
+SELECT lambda.create_view('bad', 'SELECT tableoid, count(*) FROM pe GROUP BY tableoid');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT k, max(ctid) FROM pe GROUP BY k');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT xmin, count(*) FROM pe GROUP BY xmin');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT m, count(*) FROM pe m GROUP BY m');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT k, count(*) FROM pe m WHERE m IS NOT NULL GROUP BY k');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT k, count(*) FILTER (WHERE cmin::text = '0') FROM pe GROUP BY k');
+\echo :LAST_ERROR_SQLSTATE
+
+-- names that collide once truncated to 63 bytes
+SELECT lambda.create_view('bad', $$SELECT k,
+    avg(v) AS a123456789012345678901234567890123456789012345678901234567,
+    sum(v) AS a123456789012345678901234567890123456789012345678901234567_sum
+    FROM pe GROUP BY k$$);
+\echo :LAST_ERROR_SQLSTATE
+
+-- keys the speed layer cannot hash
+CREATE TABLE odd (ts timestamp NOT NULL, m money, b varbit, t tsvector, v int);
+SELECT lambda.create_master('odd');
+SELECT lambda.create_view('bad', 'SELECT m, count(*) FROM odd GROUP BY m');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT b, count(*) FROM odd GROUP BY b');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT t, count(*) FROM odd GROUP BY t');
+\echo :LAST_ERROR_SQLSTATE
+-- as the hint says: group by a hashable expression
+SELECT lambda.create_view('odd_by_m', 'SELECT b::text AS b, count(*) AS n, sum(m) AS total FROM odd GROUP BY b::text');
+INSERT INTO odd VALUES ('2026-01-01', 1.5, B'101', 'a b', 1), ('2026-01-01', 1.5, B'1', 'c', 2);
+SELECT * FROM odd_by_m;
+SELECT diff_count('odd_by_m');
+SELECT count(*) AS stray FROM pg_class WHERE relname = 'bad';
+
+-- a definition means what it said, whatever the session's settings
+CREATE SCHEMA hostile;
+CREATE FUNCTION hostile.lower(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT ''x''';
+CREATE TABLE fl (ts timestamp NOT NULL, d date, k text, f float8, iv interval);
+SELECT lambda.create_master('fl');
+INSERT INTO fl VALUES ('2026-01-01', '2026-02-03', 'A', 0.25, '1 day'),
+                      ('2026-01-01', '2026-03-02', 'B', 0.2500001, '-1 days -2 hours');
+SET extra_float_digits = -13;
+SET DateStyle = 'SQL, DMY';
+SET IntervalStyle = 'sql_standard';
+SET search_path = hostile, pg_catalog, public;
+SELECT lambda.create_view('public.fl_view', $$
+    SELECT lower(k) AS k,
+           count(*) FILTER (WHERE f > '0.2500001'::float8) AS big_f,
+           count(*) FILTER (WHERE d = '02/03/2026') AS on_day,
+           count(*) FILTER (WHERE iv = '-1 days -02:00:00'::interval) AS neg_iv
+      FROM fl GROUP BY lower(k) $$);
+SELECT * FROM fl_view;
+SELECT diff_count('fl_view');
+RESET search_path;
+RESET extra_float_digits;
+RESET DateStyle;
+RESET IntervalStyle;
+-- under the default settings both layers compute the same definition
+INSERT INTO fl VALUES ('2026-01-01', '2026-03-02', 'C', 0.3, '-1 days -2 hours');
+SELECT * FROM fl_view;
+SELECT lambda.run_batch('fl_view');
+SELECT * FROM fl_view;
+SELECT lambda.fast_path('fl_view');
+
+-- a transaction's own rows, as the reader's snapshot sees them
+CREATE TABLE own (k text NOT NULL, v int);
+SELECT lambda.create_master('own');
+SELECT lambda.create_view('own_view', 'SELECT k, count(*) AS n, sum(v) AS total FROM own GROUP BY k');
+CREATE VIEW own_direct AS SELECT k, count(*) AS n, sum(v) AS total FROM own GROUP BY k;
+BEGIN;
+INSERT INTO own VALUES ('a', 1);
+DECLARE via_view CURSOR FOR SELECT * FROM own_view ORDER BY k;
+DECLARE via_query CURSOR FOR SELECT * FROM own_direct ORDER BY k;
+INSERT INTO own VALUES ('a', 2), ('b', 3);
+-- the cursors were declared after the first insert only
+FETCH ALL FROM via_view;
+FETCH ALL FROM via_query;
+SELECT * FROM own_view ORDER BY k;
+-- 500 single-row statements of the same groups are kept as one row per group
+DO $$ BEGIN FOR i IN 1..500 LOOP INSERT INTO own VALUES (CASE WHEN i % 2 = 0 THEN 'a' ELSE 'c' END, i); END LOOP; END $$;
+SELECT count(*) AS captured_rows FROM lambda.speed('own_view') AS s(k text, n bigint, total bigint);
+SELECT * FROM own_view ORDER BY k;
+SELECT lambda.fast_path('own_view'), diff_count('own_view');
+COMMIT;
+SELECT lambda.fast_path('own_view'), diff_count('own_view');
+-- a trigger that fires before lambda's capture reads what the query reads
+CREATE FUNCTION own_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'in the trigger: view % rows, query % rows',
+        (SELECT sum(n) FROM own_view), (SELECT count(*) FROM own);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER aaa_check AFTER INSERT ON own FOR EACH STATEMENT EXECUTE FUNCTION own_check();
+INSERT INTO own VALUES ('d', 4), ('d', 5);
+DROP TRIGGER aaa_check ON own;
+SELECT lambda.fast_path('own_view'), diff_count('own_view');
+
+-- clean up
+SELECT lambda.drop_view('own_view');
+DROP VIEW own_direct;
+DROP TABLE own;
+DROP FUNCTION own_check();
+SELECT lambda.drop_view('pe_by_k');
+SELECT lambda.drop_view('odd_by_m');
+SELECT lambda.drop_view('fl_view');
+DROP TABLE pe, odd, fl, plain_t;
+DROP SCHEMA hostile CASCADE;
+SELECT views = :views_before AND relations = :relations_before AS nothing_left FROM leftovers();
