@@ -194,6 +194,7 @@ LayoutBuild(LambdaLayout *layout)
 	layout->partialView = entry.partialView;
 	layout->fold = NULL;
 	layout->rels = find_all_inheritors(entry.master, NoLock, NULL);
+	layout->fallible = false;
 	layout->masterRte = NULL;
 	foreach(lc, query->rtable)
 	{
@@ -242,6 +243,9 @@ LayoutBuild(LambdaLayout *layout)
 				Oid			oprid;
 
 				layout->kinds[i] = LAMBDA_STATE_SUM;
+				if (att->atttypid == FLOAT4OID || att->atttypid == FLOAT8OID ||
+					att->atttypid == CASHOID || att->atttypid == INTERVALOID)
+					layout->fallible = true;
 				oprid = OpernameGetOprid(list_make2(makeString("pg_catalog"),
 													makeString("+")),
 										 att->atttypid, att->atttypid);

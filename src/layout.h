@@ -29,6 +29,8 @@ struct LambdaLayout
 	Oid			partialView;	/* the partial-state query */
 	struct RangeTblEntry *masterRte;	/* its reference to the master */
 	List	   *rels;			/* the master and its partitions */
+	bool		fallible;		/* a state's merge can fail where the query
+								 * does not: a float, money or interval sum */
 	TupleDesc	desc;			/* partial state rows: keys, then states */
 	int			nkeys;
 	bool	   *isState;		/* per column: a state, not a key */

@@ -34,7 +34,9 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_am.h"
+#include "access/xact.h"
 #include "executor/spi.h"
+#include "utils/resowner.h"
 #include "executor/tstoreReceiver.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
@@ -63,6 +65,10 @@ typedef struct MergeGroup
 } MergeGroup;
 
 static void AddToGroups(HeapTuple tuple, void *arg);
+static void BeginFast(MergeScan *scan, Snapshot snapshot);
+static bool FastAtOnce(MergeScan *scan, Snapshot snapshot);
+static bool FastNext(MergeScan *scan, Datum **values, bool **isnull);
+static void EndFast(MergeScan *scan);
 static Relation KeyIndex(Relation batch, int nprefix);
 
 /* A read of the merged groups, one row at a time */
@@ -162,44 +168,17 @@ ExactRead(LambdaLayout *layout, Snapshot snapshot, Tuplestorestate *out,
 }
 
 /*
- * Start reading the partial state rows of every group that a reader with
- * this snapshot sees: on the fast path, the batch table's merged with the
- * speed layer's; when the speed layer is not whole for this snapshot, the
- * exact slow path's.  With nprefix > 0, only the groups whose first nprefix
- * group keys are those of key (a partial state row's values, of which only
- * those keys are read; the caller keeps them until MergeEnd).
- *
- * Which path is decided here, once for the read.  On the fast path the
- * speed layer's groups are read at once, into a local table, and the batch
- * table is scanned as rows are asked for.
+ * Set up the fast path: the speed layer's groups in a local table, the
+ * batch table's scan, through the key index when a prefix is given.
  */
-MergeScan *
-MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
-		   bool *keynull)
+static void
+BeginFast(MergeScan *scan, Snapshot snapshot)
 {
-	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "lambda merge",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(context);
-	MergeScan  *scan = palloc0(sizeof(MergeScan));
-
-	scan->layout = layout;
-	scan->context = context;
-	scan->rowcxt = AllocSetContextCreate(context, "lambda merge row",
-										 ALLOCSET_DEFAULT_SIZES);
-	scan->nprefix = nprefix;
-	scan->key = key;
-	scan->keynull = keynull;
-	scan->values = palloc(sizeof(Datum) * layout->desc->natts);
-	scan->isnull = palloc(sizeof(bool) * layout->desc->natts);
-
-	if (!SpeedUsable(layout->viewid, snapshot) || !CaptureExact(layout, snapshot))
-	{
-		scan->exact = tuplestore_begin_heap(false, false, work_mem);
-		ExactRead(layout, snapshot, scan->exact, context);
-		scan->exactSlot = MakeSingleTupleTableSlot(layout->desc, &TTSOpsMinimalTuple);
-		MemoryContextSwitchTo(old);
-		return scan;
-	}
+	LambdaLayout *layout = scan->layout;
+	int			nprefix = scan->nprefix;
+	Datum	   *key = scan->key;
+	bool	   *keynull = scan->keynull;
+	MemoryContext old = MemoryContextSwitchTo(scan->context);
 
 	/* The speed layer's groups: settled, pending and our own rows */
 	scan->speed = LayoutGroupsCreate(layout, nprefix == layout->nkeys ? 16 : 1024,
@@ -239,6 +218,112 @@ MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
 		scan->scan = table_beginscan(scan->batch, snapshot, 0, NULL);
 
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The fast path read at once, in a subtransaction, into the slow path's
+ * tuplestore: for views whose merge can fail where the query does not (a
+ * float, money or interval sum that overflows when partial sums add up in
+ * another order).  False, with nothing read, when a merge raised a data
+ * exception; any other error is raised.
+ */
+static bool
+FastAtOnce(MergeScan *scan, Snapshot snapshot)
+{
+	MemoryContext old = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	scan->exact = tuplestore_begin_heap(false, false, work_mem);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(old);
+	PG_TRY();
+	{
+		Datum	   *values;
+		bool	   *isnull;
+
+		BeginFast(scan, snapshot);
+		while (FastNext(scan, &values, &isnull))
+			tuplestore_putvalues(scan->exact, scan->layout->desc, values, isnull);
+		EndFast(scan);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(old);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(old);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(old);
+		CurrentResourceOwner = owner;
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	scan->slot = NULL;
+	scan->batch = NULL;
+	scan->index = NULL;
+	scan->iscan = NULL;
+	scan->scan = NULL;
+	scan->exactSlot = MakeSingleTupleTableSlot(scan->layout->desc, &TTSOpsMinimalTuple);
+	return ok;
+}
+
+/*
+ * Start reading the partial state rows of every group that a reader with
+ * this snapshot sees: on the fast path, the batch table's merged with the
+ * speed layer's; when the speed layer is not whole for this snapshot, the
+ * exact slow path's.  With nprefix > 0, only the groups whose first nprefix
+ * group keys are those of key (a partial state row's values, of which only
+ * those keys are read; the caller keeps them until MergeEnd).
+ *
+ * Which path is decided here, once for the read.  On the fast path the
+ * speed layer's groups are read at once, into a local table, and the batch
+ * table is scanned as rows are asked for.
+ */
+MergeScan *
+MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
+		   bool *keynull)
+{
+	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "lambda merge",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(context);
+	MergeScan  *scan = palloc0(sizeof(MergeScan));
+
+	scan->layout = layout;
+	scan->context = context;
+	scan->rowcxt = AllocSetContextCreate(context, "lambda merge row",
+										 ALLOCSET_DEFAULT_SIZES);
+	scan->nprefix = nprefix;
+	scan->key = key;
+	scan->keynull = keynull;
+	scan->values = palloc(sizeof(Datum) * layout->desc->natts);
+	scan->isnull = palloc(sizeof(bool) * layout->desc->natts);
+
+	if (!SpeedUsable(layout->viewid, snapshot) || !CaptureExact(layout, snapshot))
+	{
+		scan->exact = tuplestore_begin_heap(false, false, work_mem);
+		ExactRead(layout, snapshot, scan->exact, context);
+		scan->exactSlot = MakeSingleTupleTableSlot(layout->desc, &TTSOpsMinimalTuple);
+		MemoryContextSwitchTo(old);
+		return scan;
+	}
+
+	if (!layout->fallible)
+		BeginFast(scan, snapshot);
+	else if (!FastAtOnce(scan, snapshot))
+	{
+		/* a merge failed where the query may not: answer as the query does */
+		tuplestore_clear(scan->exact);
+		ExactRead(layout, snapshot, scan->exact, context);
+	}
+	MemoryContextSwitchTo(old);
 	return scan;
 }
 
@@ -250,8 +335,6 @@ bool
 MergeNext(MergeScan *scan, Datum **values, bool **isnull)
 {
 	LambdaLayout *layout = scan->layout;
-	int			natts = layout->desc->natts;
-	MemoryContext old;
 
 	MemoryContextReset(scan->rowcxt);
 
@@ -271,6 +354,20 @@ MergeNext(MergeScan *scan, Datum **values, bool **isnull)
 		*isnull = slot->tts_isnull;
 		return true;
 	}
+	return FastNext(scan, values, isnull);
+}
+
+/*
+ * The next row of the fast path.
+ */
+static bool
+FastNext(MergeScan *scan, Datum **values, bool **isnull)
+{
+	LambdaLayout *layout = scan->layout;
+	int			natts = layout->desc->natts;
+	MemoryContext old;
+
+	MemoryContextReset(scan->rowcxt);
 
 	/*
 	 * Batch rows, each merged with its group in the speed layer, if any.
@@ -343,9 +440,18 @@ MergeEnd(MergeScan *scan)
 	{
 		tuplestore_end(scan->exact);
 		ExecDropSingleTupleTableSlot(scan->exactSlot);
-		MemoryContextDelete(scan->context);
-		return;
 	}
+	else
+		EndFast(scan);
+	MemoryContextDelete(scan->context);
+}
+
+/*
+ * Close the fast path's scans.
+ */
+static void
+EndFast(MergeScan *scan)
+{
 	if (scan->iscan != NULL)
 	{
 		index_endscan(scan->iscan);
@@ -355,7 +461,6 @@ MergeEnd(MergeScan *scan)
 		table_endscan(scan->scan);
 	ExecDropSingleTupleTableSlot(scan->slot);
 	table_close(scan->batch, AccessShareLock);
-	MemoryContextDelete(scan->context);
 }
 
 /*

@@ -28,6 +28,13 @@
  * (identity.c), and the worker's own SQL is resolved under a pinned
  * search_path.
  *
+ * Errors are contained: each view's settling runs in an error boundary of
+ * its own (an error costs that view its speed state until a batch, never
+ * the others theirs), each recovery batch too (retried after RETRY_SECONDS),
+ * and each round (after a failed round the worker waits longer, up to a
+ * minute).  A worker that still dies within seconds of its start makes the
+ * launcher back off before starting the next (MAX_BACKOFF_SECONDS).
+ *
  * A worker that dies is started again by the launcher; one killed hard
  * makes the postmaster restart the cluster, after which the speed layers
  * are rebuilt the same way.
@@ -77,16 +84,21 @@
 #define TURN_ROUNDS		50
 
 /*
- * After a worker exits with an error the launcher waits before starting the
- * next one for its database slot, twice as long after each failure in a
- * row (from 2 seconds), up to MAX_BACKOFF_SECONDS, rather than crash-looping.
+ * After a worker exits with an error within QUICK_EXIT_SECONDS of its start,
+ * the launcher waits before starting the next one for its database slot,
+ * twice as long after each such failure in a row (from 2 seconds), up to
+ * MAX_BACKOFF_SECONDS, rather than crash-looping.  A worker that ran longer
+ * before an error (its database dropped the extension, say) is replaced at
+ * once.
  */
+#define QUICK_EXIT_SECONDS	10
 #define MAX_BACKOFF_SECONDS	60
 
 /* The launcher's record of a database slot's worker */
 typedef struct WorkerStart
 {
 	BackgroundWorkerHandle *handle;	/* the running worker, or NULL */
+	TimestampTz started;
 	TimestampTz notBefore;		/* start no new one before */
 	int			failures;		/* quick exits in a row */
 } WorkerStart;
@@ -100,6 +112,7 @@ static void ExitUnlessInstalled(void);
 static void WorkerExit(int code, Datum arg);
 static List *ViewsOfDatabase(void);
 static void WorkerRound(void);
+static bool ProtectedRound(MemoryContext roundContext);
 static bool RecoveryBatch(Oid viewid);
 static void SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon);
 static void SettleErrorContext(void *arg);
@@ -235,7 +248,8 @@ StartWorkers(WorkerStart *starts)
 			LWLockAcquire(lambda_shared->lock, LW_SHARED);
 			failed = slot->failed;
 			LWLockRelease(lambda_shared->lock);
-			if (failed)
+			if (failed &&
+				!TimestampDifferenceExceeds(start->started, now, QUICK_EXIT_SECONDS * 1000))
 			{
 				start->failures++;
 				start->notBefore = TimestampTzPlusMilliseconds(now,
@@ -269,7 +283,9 @@ StartWorkers(WorkerStart *starts)
 		worker.bgw_notify_pid = MyProcPid;
 
 		/* no free worker slot: try again later */
-		if (!RegisterDynamicBackgroundWorker(&worker, &start->handle))
+		if (RegisterDynamicBackgroundWorker(&worker, &start->handle))
+			start->started = now;
+		else
 			start->handle = NULL;
 	}
 }
@@ -285,6 +301,7 @@ lambda_worker_main(Datum main_arg)
 	MemoryContext roundContext;
 	Oid			dbid;
 	int			rounds = 0;
+	int			errors = 0;
 
 	memcpy(&dbid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 
@@ -319,7 +336,10 @@ lambda_worker_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		WorkerRound();
+		if (ProtectedRound(roundContext))
+			errors = 0;
+		else
+			errors++;
 		rounds++;
 
 		MemoryContextSwitchTo(old);
@@ -336,10 +356,40 @@ lambda_worker_main(Datum main_arg)
 			proc_exit(0);
 		}
 
+		/* after failed rounds, wait twice as long each time, up to a minute */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 lambda_naptime, PG_WAIT_EXTENSION);
+						 errors == 0 ? lambda_naptime :
+						 Min(1000L << Min(errors - 1, 6), MAX_BACKOFF_SECONDS * 1000L),
+						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+/*
+ * One round, in an error boundary: an error that no view's own boundary
+ * caught (the catalog, say, while the extension is being dropped) is logged,
+ * its transaction aborted, and the worker carries on; the next round exits
+ * if the extension is gone.  False when the round failed.
+ */
+static bool
+ProtectedRound(MemoryContext roundContext)
+{
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		WorkerRound();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(roundContext);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
 }
 
 /*
