@@ -57,13 +57,6 @@ LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.speed_status(regclass) IS
 'groups and bytes the speed layer holds for a view, whether it is ready, rebuilding or overflowed, and how many handed-off transactions wait to be settled';
 
-CREATE FUNCTION lambda.settle_rounds(view regclass)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'settle_rounds'
-LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION lambda.settle_rounds(regclass) IS
-'how many times a worker has settled a view''s speed layer since it was set up: a round that began after a call has ended once this grew by two';
-
 CREATE VIEW lambda.views AS
 SELECT v.view,
        v.master,
@@ -142,18 +135,6 @@ LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.merged(regclass) IS
 'partial states of a lambda view, batch table and speed layer merged, as the caller''s snapshot sees them';
 
-/*
- * capture() is lambda's to attach: nobody may hang it on a table of their
- * own to feed someone else's view (it also refuses to fire on any table but
- * its view's master).  Triggers fire without an EXECUTE check.  The row
- * trigger functions stay executable: PostgreSQL checks EXECUTE when it
- * clones a master's row triggers onto a new partition as the role creating
- * or attaching it, and both are harmless elsewhere (master_guard only
- * refuses changes; capture_row acts only in the logical replication apply
- * worker, and only on its view's master).
- */
-REVOKE ALL ON FUNCTION lambda.capture() FROM PUBLIC;
-
 /* Views */
 
 CREATE FUNCTION lambda.create_view(name text, query text, schedule text DEFAULT NULL)
@@ -210,8 +191,7 @@ COMMENT ON FUNCTION lambda.on_ddl_end() IS
 'follows the owner of lambda views, refuses to replace their definition, and gives new partitions of masters their capture triggers';
 
 CREATE EVENT TRIGGER lambda_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE TABLE', 'CREATE VIEW',
-                 'CREATE SCHEMA')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE TABLE', 'CREATE VIEW')
     EXECUTE FUNCTION lambda.on_ddl_end();
 
 CREATE FUNCTION lambda.on_sql_drop()
@@ -223,6 +203,3 @@ COMMENT ON FUNCTION lambda.on_sql_drop() IS
 
 CREATE EVENT TRIGGER lambda_sql_drop ON sql_drop
     EXECUTE FUNCTION lambda.on_sql_drop();
-
-REVOKE ALL ON FUNCTION lambda.on_ddl_start(), lambda.on_ddl_end(), lambda.on_sql_drop()
-    FROM PUBLIC;

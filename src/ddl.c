@@ -163,11 +163,14 @@ void
 DdlSyncOwner(Oid viewid)
 {
 	LambdaViewEntry entry;
-	char	   *ownerName = GetUserNameFromId(IdentityRelationOwner(viewid), false);
+	Oid			owner = IdentityRelationOwner(viewid);
+	char	   *ownerName = GetUserNameFromId(owner, false);
 
 	if (!CatalogGetView(viewid, &entry))
 		return;
-	ViewsGrantOnly(entry.partialView, IdentityRelationOwner(viewid));
+	if (ViewsPartialReader(entry.partialView) != owner)
+		ViewsCheckNewOwner(viewid, entry.partialView, owner);
+	ViewsGrantOnly(entry.partialView, owner);
 	if (entry.cronJobId != 0)
 		ScheduleSetOwner(entry.cronJobId, viewid, ownerName);
 }

@@ -43,6 +43,7 @@
 #include "executor/tuptable.h"
 #include "utils/acl.h"
 #include "utils/snapmgr.h"
+#include "catalog/heap.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
@@ -83,6 +84,7 @@ static void GuardViewRule(RuleStmt *stmt);
 static void GuardPartition(RangeVar *rv, const char *action);
 static void GuardAttach(RangeVar *rv, Oid master);
 static bool HoldsRows(Oid relid);
+static List *TruncateCascade(List *relids);
 static Oid	InternalOwner(Oid relid);
 static Oid	MasterOf(Oid relid);
 static bool IsLambdaTrigger(Oid relid, const char *name);
@@ -211,8 +213,14 @@ GuardStatement(Node *parsetree)
 				GuardInternal(((AlterObjectSchemaStmt *) parsetree)->relation);
 			break;
 		case T_CreateTrigStmt:
-			GuardInternal(((CreateTrigStmt *) parsetree)->relation);
-			break;
+			{
+				CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
+
+				GuardInternal(stmt->relation);
+				if (stmt->replace)
+					GuardTrigger(stmt->relation, stmt->trigname, "replace");
+				break;
+			}
 		case T_RuleStmt:
 			GuardInternal(((RuleStmt *) parsetree)->relation);
 			GuardViewRule((RuleStmt *) parsetree);
@@ -250,16 +258,25 @@ GuardStatement(Node *parsetree)
 			}
 			break;
 		case T_TruncateStmt:
-			foreach(lc, ((TruncateStmt *) parsetree)->relations)
 			{
-				RangeVar   *rv = lfirst_node(RangeVar, lc);
-				Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+				TruncateStmt *stmt = (TruncateStmt *) parsetree;
+				List	   *relids = NIL;
 
-				GuardInternal(rv);
-				if (OidIsValid(relid))
-					MasterCheckTruncate(relid);
+				foreach(lc, stmt->relations)
+				{
+					RangeVar   *rv = lfirst_node(RangeVar, lc);
+					Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+					GuardInternal(rv);
+					if (OidIsValid(relid))
+						relids = list_append_unique_oid(relids, relid);
+				}
+				if (stmt->behavior == DROP_CASCADE)
+					relids = TruncateCascade(relids);
+				foreach(lc, relids)
+					MasterCheckTruncate(lfirst_oid(lc));
+				break;
 			}
-			break;
 		case T_GrantStmt:
 			{
 				GrantStmt  *stmt = (GrantStmt *) parsetree;
@@ -534,6 +551,32 @@ HoldsRows(Oid relid)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * The tables a TRUNCATE ... CASCADE of relids (and their partitions)
+ * reaches through foreign keys, as ExecuteTruncate finds them: a partition
+ * of a master among them would be emptied, and fires no trigger of its
+ * master.
+ */
+static List *
+TruncateCascade(List *relids)
+{
+	List	   *all = NIL;
+	ListCell   *lc;
+
+	foreach(lc, relids)
+		all = list_concat_unique_oid(all, find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
+	for (;;)
+	{
+		List	   *more = heap_truncate_find_FKs(all);
+		int			before = list_length(all);
+
+		foreach(lc, more)
+			all = list_concat_unique_oid(all, find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
+		if (list_length(all) == before)
+			return all;
+	}
 }
 
 /*

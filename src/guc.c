@@ -10,6 +10,7 @@
 #include <limits.h>
 
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "guc.h"
 
@@ -24,6 +25,12 @@ int			lambda_max_views = 64;
 
 /* Milliseconds a worker sleeps between rounds when idle */
 int			lambda_naptime = 100;
+
+/* lambda.max_handoff: largest delta a transaction hands off for a view, kB */
+int			lambda_max_handoff = MaxAllocSize / 1024;
+
+/* lambda.recovery_timeout: longest a worker's recovery batch may run, ms */
+int			lambda_recovery_timeout = 600000;
 
 /*
  * Define the parameters.  Called from _PG_init while preloading.
@@ -71,6 +78,28 @@ GucInit(void)
 							100,
 							1,
 							60000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lambda.max_handoff",
+							"Largest set of partial states a transaction hands to the speed layer for one view.",
+							"A larger one is not stored: the view answers through the exact slow path until a batch covers it; the commit never fails.",
+							&lambda_max_handoff,
+							MaxAllocSize / 1024,
+							8,
+							MaxAllocSize / 1024,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lambda.recovery_timeout",
+							"Longest time a worker's recovery batch may run; 0 means no limit.",
+							"A batch that takes longer is cancelled and retried later, so that one view cannot hold up the others' settling.",
+							&lambda_recovery_timeout,
+							600000,
+							0,
+							INT_MAX,
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);

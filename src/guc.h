@@ -12,6 +12,8 @@ extern int	lambda_speed_memory;
 extern int	lambda_workers;
 extern int	lambda_max_views;
 extern int	lambda_naptime;
+extern int	lambda_recovery_timeout;
+extern int	lambda_max_handoff;
 
 extern void GucInit(void);
 

@@ -70,6 +70,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "guc.h"
 #include "layout.h"
 #include "shmem.h"
 #include "speed.h"
@@ -158,8 +159,8 @@ SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
 		size += ITEM_SIZE(((HeapTuple) lfirst(lc))->t_len);
 
 	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
-	/* a delta too large for one allocation is lost, never an error */
-	dp = AllocSizeIsValid(size) ?
+	/* a delta over lambda.max_handoff (at most 1 GB) is lost, never an error */
+	dp = size <= (Size) lambda_max_handoff * 1024 && AllocSizeIsValid(size) ?
 		dsa_allocate_extended(dsa, size, DSA_ALLOC_NO_OOM) : InvalidDsaPointer;
 	if (!DsaPointerIsValid(dp))
 	{

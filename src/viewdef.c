@@ -616,7 +616,8 @@ ViewDefPartialSql(LambdaViewDef *def)
 
 /*
  * Comma-separated quoted names of the group key columns, for the batch
- * table's index; NULL when the view has a single global group.
+ * table's index; NULL when the view has a single global group, or a key
+ * whose type has no btree order (look-ups then read the whole batch table).
  */
 char *
 ViewDefKeyList(LambdaViewDef *def)
@@ -626,6 +627,16 @@ ViewDefKeyList(LambdaViewDef *def)
 
 	if (def->keys == NIL)
 		return NULL;
+
+	/* Keys of a type without a btree order (xid, say) get no index */
+	foreach(lc, def->keys)
+	{
+		Oid			type = exprType((Node *) ((LambdaKey *) lfirst(lc))->expr);
+
+		if (!OidIsValid(lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY)->btree_opf))
+			return NULL;
+	}
+
 	initStringInfo(&buf);
 	foreach(lc, def->keys)
 		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",

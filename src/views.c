@@ -43,6 +43,10 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "catalog/pg_proc.h"
+#include "nodes/nodeFuncs.h"
+#include "rewrite/rewriteHandler.h"
+#include "access/relation.h"
 #include "utils/syscache.h"
 #include "access/htup_details.h"
 #include "executor/executor.h"
@@ -290,6 +294,114 @@ ViewsGrantOnly(Oid relid, Oid reader)
 	if (OidIsValid(reader) && reader != relowner && !granted)
 		GuardInternalExec(psprintf("GRANT SELECT ON %s TO %s", name,
 								   quote_identifier(GetUserNameFromId(reader, false))));
+}
+
+/*
+ * The role the partial view is granted to, that is the view's owner when
+ * lambda last followed it (ViewsGrantOnly); the partial view's own owner
+ * when it is granted to nobody.
+ */
+Oid
+ViewsPartialReader(Oid partialView)
+{
+	HeapTuple	tuple;
+	Datum		acl;
+	bool		isnull;
+	Oid			relowner = IdentityRelationOwner(partialView);
+	Oid			reader = relowner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(partialView));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", partialView);
+	acl = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *items = DatumGetAclPCopy(acl);
+		AclItem    *item = ACL_DAT(items);
+		int			i;
+
+		for (i = 0; i < ACL_NUM(items); i++)
+		{
+			if (item[i].ai_grantee != relowner && item[i].ai_grantee != ACL_ID_PUBLIC)
+				reader = item[i].ai_grantee;
+		}
+	}
+	ReleaseSysCache(tuple);
+	return reader;
+}
+
+/* Collect the functions a node calls */
+static bool
+CollectFunction(Oid funcid, void *context)
+{
+	List	  **funcs = (List **) context;
+
+	*funcs = list_append_unique_oid(*funcs, funcid);
+	return false;
+}
+
+static bool
+CollectFunctions(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	(void) check_functions_in_node(node, CollectFunction, context);
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, CollectFunctions, context, 0);
+	return expression_tree_walker(node, CollectFunctions, context);
+}
+
+/*
+ * Refuse to make owner the owner of a lambda view whose code includes a
+ * function of a third role: the view's batches, slow path and settling run
+ * as its owner (identity.c), so that role's code would run with owner's
+ * rights, a superuser's say, without anyone calling it.  Functions of
+ * superusers (PostgreSQL's own, extensions') and of owner are fine.
+ */
+void
+ViewsCheckNewOwner(Oid viewid, Oid partialView, Oid owner)
+{
+	Relation	partial = relation_open(partialView, AccessShareLock);
+	LambdaLayout *layout = LayoutGet(viewid);
+	List	   *funcs = NIL;
+	ListCell   *lc;
+	int			i;
+
+	(void) query_tree_walker(get_view_query(partial), CollectFunctions, &funcs, 0);
+	relation_close(partial, AccessShareLock);
+	for (i = 0; i < layout->desc->natts; i++)
+	{
+		FmgrInfo   *fns[3] = {&layout->hashFn[i], &layout->eqFn[i], &layout->mergeFn[i]};
+		int			j;
+
+		for (j = 0; j < 3; j++)
+		{
+			if (OidIsValid(fns[j]->fn_oid))
+				funcs = list_append_unique_oid(funcs, fns[j]->fn_oid);
+		}
+	}
+
+	foreach(lc, funcs)
+	{
+		Oid			funcid = lfirst_oid(lc);
+		HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+		Oid			funcOwner;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		funcOwner = ((Form_pg_proc) GETSTRUCT(tuple))->proowner;
+		ReleaseSysCache(tuple);
+		if (funcOwner == owner || superuser_arg(funcOwner))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot make role \"%s\" the owner of lambda view \"%s\"",
+						GetUserNameFromId(owner, false), get_rel_name(viewid)),
+				 errdetail("The view runs function %s of role \"%s\", which would then run with the rights of \"%s\" whenever a batch, a slow-path read or a worker runs it.",
+						   format_procedure(funcid), GetUserNameFromId(funcOwner, false),
+						   GetUserNameFromId(owner, false)),
+				 errhint("Give the function to the new owner too, or drop the view and let the new owner create it.")));
+	}
 }
 
 /*

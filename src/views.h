@@ -11,5 +11,7 @@
 #include "postgres.h"
 
 extern void ViewsGrantOnly(Oid relid, Oid reader);
+extern Oid	ViewsPartialReader(Oid partialView);
+extern void ViewsCheckNewOwner(Oid viewid, Oid partialView, Oid owner);
 
 #endif							/* LAMBDA_VIEWS_H */

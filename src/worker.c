@@ -60,11 +60,13 @@
 #include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "batch.h"
@@ -77,8 +79,12 @@
 #include "speed.h"
 #include "worker.h"
 
-/* Seconds to wait before retrying a view's failed recovery batch */
-#define RETRY_SECONDS	10
+/*
+ * Seconds to wait before retrying a view's failed recovery batch, twice as
+ * long after each failure in a row, up to MAX_RETRY_SECONDS
+ */
+#define RETRY_SECONDS		10
+#define MAX_RETRY_SECONDS	600
 
 /* Rounds a worker runs before giving its slot to a waiting database */
 #define TURN_ROUNDS		50
@@ -123,6 +129,7 @@ typedef struct RetryEntry
 {
 	Oid			viewid;
 	TimestampTz notBefore;
+	int			failures;		/* in a row: each doubles the wait */
 } RetryEntry;
 
 static List *retries = NIL;
@@ -378,7 +385,9 @@ ProtectedRound(MemoryContext roundContext)
 
 	PG_TRY();
 	{
+		pgstat_report_activity(STATE_RUNNING, "lambda: settling");
 		WorkerRound();
+		pgstat_report_activity(STATE_IDLE, NULL);
 	}
 	PG_CATCH();
 	{
@@ -516,25 +525,34 @@ WorkerRound(void)
 		Oid			viewid = lfirst_oid(lc);
 		TimestampTz now = GetCurrentTimestamp();
 		ListCell   *rlc;
-		bool		wait = false;
+		RetryEntry *retry = NULL;
 
 		foreach(rlc, retries)
 		{
-			RetryEntry *retry = lfirst(rlc);
-
-			if (retry->viewid == viewid && retry->notBefore > now)
-				wait = true;
+			if (((RetryEntry *) lfirst(rlc))->viewid == viewid)
+				retry = lfirst(rlc);
 		}
-		if (wait)
+		if (retry != NULL && retry->notBefore > now)
 			continue;
-		if (!RecoveryBatch(viewid))
+		if (RecoveryBatch(viewid))
+		{
+			if (retry != NULL)
+				retries = list_delete_ptr(retries, retry);
+		}
+		else
 		{
 			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-			RetryEntry *retry = palloc(sizeof(RetryEntry));
 
-			retry->viewid = viewid;
-			retry->notBefore = TimestampTzPlusMilliseconds(now, RETRY_SECONDS * 1000);
-			retries = lappend(retries, retry);
+			if (retry == NULL)
+			{
+				retry = palloc0(sizeof(RetryEntry));
+				retry->viewid = viewid;
+				retries = lappend(retries, retry);
+			}
+			retry->failures++;
+			retry->notBefore = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														   Min(RETRY_SECONDS << Min(retry->failures - 1, 6),
+															   MAX_RETRY_SECONDS) * 1000L);
 			MemoryContextSwitchTo(old);
 		}
 	}
@@ -652,6 +670,11 @@ RecoveryBatch(Oid viewid)
 		StartTransactionCommand();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("lambda: recovery batch of view %s",
+										quote_identifier(get_rel_name(viewid) ? get_rel_name(viewid) : "?")));
+		if (lambda_recovery_timeout > 0)
+			enable_timeout_after(STATEMENT_TIMEOUT, lambda_recovery_timeout);
 		if (CatalogGetView(viewid, &entry))
 		{
 			int64		groups = RunBatch(&entry);
@@ -660,12 +683,14 @@ RecoveryBatch(Oid viewid)
 					(errmsg("lambda: rebuilt the speed layer of view \"%s\" with a batch of " INT64_FORMAT " groups",
 							get_rel_name(viewid), groups)));
 		}
+		disable_timeout(STATEMENT_TIMEOUT, false);
 		PopActiveSnapshot();
 		SPI_finish();
 		CommitTransactionCommand();
 	}
 	PG_CATCH();
 	{
+		disable_timeout(STATEMENT_TIMEOUT, false);
 		MemoryContextSwitchTo(old);
 		EmitErrorReport();
 		FlushErrorState();
@@ -674,6 +699,7 @@ RecoveryBatch(Oid viewid)
 	}
 	PG_END_TRY();
 
+	pgstat_report_activity(STATE_IDLE, NULL);
 	MemoryContextSwitchTo(old);
 	return ok;
 }

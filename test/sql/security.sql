@@ -275,6 +275,9 @@ SELECT cmd, attempt(format(cmd, :'bob_oid')) AS master_owner_gets FROM (VALUES
     ('ALTER TRIGGER lambda_append_only ON sec_events RENAME TO gone'),
     ('ALTER TRIGGER lambda_capture_%s ON sec_events RENAME TO gone'),
     ('ALTER TRIGGER lambda_append_only ON sec_events DEPENDS ON EXTENSION plpgsql'),
+    ('CREATE OR REPLACE TRIGGER lambda_append_only BEFORE INSERT ON sec_events FOR EACH STATEMENT EXECUTE FUNCTION public.bob_trig()'),
+    ('CREATE OR REPLACE TRIGGER lambda_append_only_row BEFORE INSERT ON sec_events FOR EACH ROW EXECUTE FUNCTION public.bob_trig()'),
+    ('CREATE OR REPLACE TRIGGER lambda_capture_%s AFTER DELETE ON sec_events FOR EACH STATEMENT EXECUTE FUNCTION public.bob_trig()'),
     ('ALTER TRIGGER lambda_capture_%s ON sec_events DEPENDS ON EXTENSION plpgsql'),
     ('UPDATE sec_events SET qty = 0'),
     ('DELETE FROM sec_events'),
@@ -376,6 +379,12 @@ SET ROLE lambda_bob;
 SELECT lambda.run_batch('bob_view');
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+-- a view is never handed to a role its code would then run as, when that
+-- code is a third role's: bob_spy is carol's now
+SELECT attempt('ALTER VIEW bob_view OWNER TO lambda_bob') AS to_bob,
+       replace(attempt('ALTER VIEW bob_view OWNER TO ' || quote_ident(current_user)),
+               current_user, 'the superuser') AS to_a_superuser;
+ALTER FUNCTION public.bob_spy(int) OWNER TO lambda_bob;
 ALTER VIEW bob_view OWNER TO lambda_bob;
 GRANT SELECT (ts, item, qty) ON sec_events TO lambda_bob;
 SELECT pg_get_userbyid(c.relowner) AS view_owner,

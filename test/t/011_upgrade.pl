@@ -1,0 +1,66 @@
+# Upgrade: a database with lambda 0.1 and views with data, updated with
+# ALTER EXTENSION lambda UPDATE, keeps its views exact and capturing, and
+# gets 0.2's model: internal relations owned by the extension's owner and
+# readable by the view's owner only, capture() not PUBLIC.  The views here
+# are made to look as 0.1 left them (batch table and partial view owned by
+# the view's owner, no security_invoker), since the library is 0.2's.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::RealBin;
+use LambdaTest;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = lambda_node('upgrade');
+
+my $query = q{SELECT grp, count(*) AS n, sum(amount) AS total, avg(amount) AS avg_amount
+              FROM events GROUP BY grp};
+
+sub sql { return $node->safe_psql('postgres', $_[0]) }
+
+sql(q{
+	CREATE EXTENSION lambda VERSION '0.1';
+	CREATE ROLE bob LOGIN;
+	CREATE TABLE events (id int NOT NULL, grp text NOT NULL, amount numeric);
+	SELECT lambda.create_master('events');
+	GRANT SELECT, TRIGGER ON events TO bob;
+	GRANT CREATE ON SCHEMA public TO bob;
+	INSERT INTO events SELECT i, 'g' || (i % 5), i % 10 FROM generate_series(1, 1000) i;
+});
+sql(qq{SET ROLE bob; SELECT lambda.create_view('v', \$\$ $query \$\$)});
+is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'lambda'}), '0.1', 'installed 0.1');
+
+# as 0.1 left its views: internal relations owned by the view's owner
+sql(q{
+	UPDATE pg_class SET relowner = 'bob'::regrole, relacl = NULL, reloptions = NULL
+	 WHERE oid IN (SELECT batch_table FROM lambda.view UNION ALL SELECT partial_view FROM lambda.view);
+});
+sql(q{INSERT INTO events SELECT i, 'g' || (i % 7), 1 FROM generate_series(1001, 1200) i});
+
+sql(q{ALTER EXTENSION lambda UPDATE});
+is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'lambda'}), '0.2', 'updated to 0.2');
+is(sql(q{SELECT string_agg((relowner = (SELECT relowner FROM pg_class WHERE oid = 'lambda.view'::regclass))::text
+				|| ':' || coalesce(array_to_string(reloptions, ','), ''), ' ' ORDER BY relname)
+		 FROM pg_class WHERE oid IN (SELECT batch_table FROM lambda.view UNION ALL SELECT partial_view FROM lambda.view)}),
+	'true: true:security_invoker=true',
+	'internal relations belong to the extension owner; the partial view is security_invoker');
+is(sql(q{SELECT has_table_privilege('bob', partial_view, 'SELECT') AND NOT has_table_privilege('bob', batch_table, 'INSERT')
+		 FROM lambda.view}), 't', 'bob reads the partial view, writes nothing');
+is(sql(q{SELECT has_function_privilege('bob', 'lambda.capture()', 'EXECUTE')}), 'f', 'capture() is not PUBLIC');
+is(sql(q{SELECT count(*) FROM pg_event_trigger WHERE evtname = 'lambda_ddl_end' AND 'CREATE SCHEMA' = ANY (evttags)}),
+	'1', 'the event trigger follows CREATE SCHEMA');
+
+# exact, capturing, batches as bob
+is(differences($node, 'v', $query), '0', 'exact after the update');
+sql(q{INSERT INTO events SELECT i, 'new', 3 FROM generate_series(1201, 1300) i});
+is(differences($node, 'v', $query), '0', 'new rows are captured');
+is(sql(q{SET ROLE bob; SELECT lambda.run_batch('v')}), '8', 'bob runs batches');
+ok(wait_fast($node, 'v'), 'on the fast path');
+is(exact($node, 'v', $query), 't|0', 'exact on the fast path');
+isnt(sql(q{SELECT lambda.settle_rounds('v')}), '', 'settle_rounds exists');
+
+done_testing();
