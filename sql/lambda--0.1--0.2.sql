@@ -10,6 +10,75 @@ LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.settle_rounds(regclass) IS
 'how many times a worker has settled a view''s speed layer since it was set up: a round that began after a call has ended once this grew by two';
 
+/*
+ * Trust, but verify: the partial-state rows by which what the view returns
+ * (lambda.merged: batch table and speed layer) and what its query computes
+ * on the master (lambda.exact) differ, both under the caller's snapshot.
+ * None when all is well.  Float sums may differ in their last digits, as
+ * between a parallel and a serial plan of the query.
+ */
+CREATE FUNCTION lambda.verify(view regclass)
+RETURNS TABLE (side text, partial_state text)
+LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cols text;
+BEGIN
+    SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)),
+                      ', ' ORDER BY a.attnum)
+      INTO cols
+      FROM lambda.view l JOIN pg_attribute a ON a.attrelid = l.batch_table
+     WHERE l.view = verify.view AND a.attnum > 0 AND NOT a.attisdropped;
+    IF cols IS NULL THEN
+        RAISE EXCEPTION '"%" is not a lambda view', verify.view
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'The view lambda.views lists the lambda views.';
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'WITH v AS (SELECT t::text AS r FROM lambda.merged(%1$L::regclass) AS t(%2$s)),
+              q AS (SELECT t::text AS r FROM lambda.exact(%1$L::regclass) AS t(%2$s))
+         (SELECT ''view''::text, r FROM (SELECT r FROM v EXCEPT ALL SELECT r FROM q) d)
+         UNION ALL
+         (SELECT ''query''::text, r FROM (SELECT r FROM q EXCEPT ALL SELECT r FROM v) d)
+         ORDER BY 2, 1',
+        verify.view, cols);
+END $$;
+COMMENT ON FUNCTION lambda.verify(regclass) IS
+'partial-state rows by which a lambda view and its query run on the master differ, under one snapshot: none when all is well';
+
+/* lambda.views says why a view takes the slow path, and since when */
+DROP VIEW lambda.views;
+DROP FUNCTION lambda.speed_status(regclass);
+CREATE FUNCTION lambda.speed_status(view regclass,
+                                    OUT groups bigint, OUT bytes bigint, OUT state text,
+                                    OUT pending bigint, OUT reason text,
+                                    OUT since timestamptz)
+AS 'MODULE_PATHNAME', 'speed_status'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.speed_status(regclass) IS
+'groups and bytes the speed layer holds for a view, whether it is ready, rebuilding or overflowed, how many handed-off transactions wait to be settled, and why and since when queries take the slow path';
+
+CREATE VIEW lambda.views AS
+SELECT v.view,
+       v.master,
+       v.batch_table,
+       v.schedule,
+       v.batch_version,
+       v.batch_finished AS last_batch_finished,
+       v.batch_duration AS last_batch_duration,
+       v.batch_groups,
+       s.groups AS speed_groups,
+       s.bytes AS speed_bytes,
+       s.state AS speed_state,
+       s.pending AS speed_pending,
+       s.reason AS slow_reason,
+       s.since AS slow_since
+FROM lambda.view v, LATERAL lambda.speed_status(v.view) s;
+COMMENT ON VIEW lambda.views IS
+'one row per lambda view: its layers, how fresh and how big they are';
+GRANT SELECT ON lambda.views TO PUBLIC;
+
 /* capture() and the event trigger functions are lambda's alone */
 REVOKE ALL ON FUNCTION lambda.capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION lambda.on_ddl_start(), lambda.on_ddl_end(), lambda.on_sql_drop()

@@ -51,11 +51,12 @@ GRANT SELECT ON lambda.master, lambda.view TO PUBLIC;
 
 CREATE FUNCTION lambda.speed_status(view regclass,
                                     OUT groups bigint, OUT bytes bigint, OUT state text,
-                                    OUT pending bigint)
+                                    OUT pending bigint, OUT reason text,
+                                    OUT since timestamptz)
 AS 'MODULE_PATHNAME', 'speed_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.speed_status(regclass) IS
-'groups and bytes the speed layer holds for a view, whether it is ready, rebuilding or overflowed, and how many handed-off transactions wait to be settled';
+'groups and bytes the speed layer holds for a view, whether it is ready, rebuilding or overflowed, how many handed-off transactions wait to be settled, and why and since when queries take the slow path';
 
 CREATE FUNCTION lambda.settle_rounds(view regclass)
 RETURNS bigint
@@ -76,7 +77,9 @@ SELECT v.view,
        s.groups AS speed_groups,
        s.bytes AS speed_bytes,
        s.state AS speed_state,
-       s.pending AS speed_pending
+       s.pending AS speed_pending,
+       s.reason AS slow_reason,
+       s.since AS slow_since
 FROM lambda.view v, LATERAL lambda.speed_status(v.view) s;
 COMMENT ON VIEW lambda.views IS
 'one row per lambda view: its layers, how fresh and how big they are';
@@ -153,6 +156,43 @@ COMMENT ON FUNCTION lambda.merged(regclass) IS
  * worker, and only on its view's master).
  */
 REVOKE ALL ON FUNCTION lambda.capture() FROM PUBLIC;
+
+/*
+ * Trust, but verify: the partial-state rows by which what the view returns
+ * (lambda.merged: batch table and speed layer) and what its query computes
+ * on the master (lambda.exact) differ, both under the caller's snapshot.
+ * None when all is well.  Float sums may differ in their last digits, as
+ * between a parallel and a serial plan of the query.
+ */
+CREATE FUNCTION lambda.verify(view regclass)
+RETURNS TABLE (side text, partial_state text)
+LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cols text;
+BEGIN
+    SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)),
+                      ', ' ORDER BY a.attnum)
+      INTO cols
+      FROM lambda.view l JOIN pg_attribute a ON a.attrelid = l.batch_table
+     WHERE l.view = verify.view AND a.attnum > 0 AND NOT a.attisdropped;
+    IF cols IS NULL THEN
+        RAISE EXCEPTION '"%" is not a lambda view', verify.view
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'The view lambda.views lists the lambda views.';
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'WITH v AS (SELECT t::text AS r FROM lambda.merged(%1$L::regclass) AS t(%2$s)),
+              q AS (SELECT t::text AS r FROM lambda.exact(%1$L::regclass) AS t(%2$s))
+         (SELECT ''view''::text, r FROM (SELECT r FROM v EXCEPT ALL SELECT r FROM q) d)
+         UNION ALL
+         (SELECT ''query''::text, r FROM (SELECT r FROM q EXCEPT ALL SELECT r FROM v) d)
+         ORDER BY 2, 1',
+        verify.view, cols);
+END $$;
+COMMENT ON FUNCTION lambda.verify(regclass) IS
+'partial-state rows by which a lambda view and its query run on the master differ, under one snapshot: none when all is well';
 
 /* Views */
 

@@ -99,6 +99,7 @@ typedef struct CapturedView
 	Oid			viewid;
 	List	   *rows;			/* CapturedRow */
 	int			failedAt;		/* level at which a capture failed, or 0 */
+	char	   *failMessage;	/* ... and why, in CaptureContext */
 	int			topLevel;		/* no row's level or coveredAt, nor failedAt,
 								 * is above it */
 	LayoutGroups *merging;		/* MergingRow: the uncovered rows at
@@ -397,6 +398,9 @@ CaptureViews(List *views, Relation rel, Tuplestorestate *rows, bool degrade)
 
 				cv->failedAt = cv->failedAt == 0 ? level : Min(cv->failedAt, level);
 				cv->topLevel = Max(cv->topLevel, level);
+				if (cv->failMessage == NULL)
+					cv->failMessage = MemoryContextStrdup(CaptureContext,
+														  edata->message ? edata->message : "?");
 				ereport(WARNING,
 						(errmsg("could not capture inserted rows for lambda view \"%s\": %s",
 								get_rel_name(viewid), edata->message),
@@ -703,7 +707,7 @@ HandOff(void)
 				tuples = lappend(tuples, row->tuple);
 		}
 		if (cv->failedAt != 0)
-			SpeedLose(cv->viewid, xid);
+			SpeedLose(cv->viewid, xid, cv->failMessage ? cv->failMessage : "?");
 		else if (tuples != NIL)
 			SpeedHandOff(cv->viewid, xid, tuples);
 		list_free(tuples);
@@ -798,6 +802,9 @@ CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		if (event == SUBXACT_EVENT_COMMIT_SUB && cv->failedAt >= level)
 			cv->failedAt = level - 1;
 		else if (event == SUBXACT_EVENT_ABORT_SUB && cv->failedAt >= level)
+		{
 			cv->failedAt = 0;
+			cv->failMessage = NULL;
+		}
 	}
 }

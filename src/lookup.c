@@ -146,6 +146,8 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	LambdaLayout *layout;
 	List	   *keyValues = NIL;
 	CustomPath *path;
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
 	int			i;
 
 	if (prev_set_rel_pathlist)
@@ -178,6 +180,13 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	layout = LayoutFind(DatumGetObjectId(arg->constvalue));
 	if (layout == NULL || layout->nkeys == 0 ||
 		list_length(rtfunc->funccoltypes) != layout->desc->natts)
+		return;
+
+	/* A whole-row reference (t::text) wants the function scan's own row */
+	pull_varattnos((Node *) rel->reltarget->exprs, rti, &attrs);
+	foreach(lc, rel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, rti, &attrs);
+	if (bms_is_member(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber, attrs))
 		return;
 
 	/* The group keys are the first columns: which lead have an equality? */

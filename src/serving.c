@@ -299,18 +299,21 @@ fast_path(PG_FUNCTION_ARGS)
 }
 
 /*
- * speed_status(view regclass, OUT groups, OUT bytes, OUT state, OUT pending)
+ * speed_status(view regclass, OUT groups, OUT bytes, OUT state, OUT pending,
+ *				OUT reason, OUT since)
  */
 Datum
 speed_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
 	int64		groups;
 	int64		bytes;
 	int64		pending;
 	const char *state;
+	char	   *reason = NULL;
+	TimestampTz since = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -323,12 +326,22 @@ speed_status(PG_FUNCTION_ARGS)
 		state = "unavailable";
 	}
 	else
-		SpeedStatus(PG_GETARG_OID(0), &groups, &bytes, &pending, &state);
+		SpeedStatus(PG_GETARG_OID(0), &groups, &bytes, &pending, &state, &reason, &since);
 
 	values[0] = Int64GetDatum(groups);
 	values[1] = Int64GetDatum(bytes);
 	values[2] = CStringGetTextDatum(state);
 	values[3] = Int64GetDatum(pending);
+	if (!lambda_preloaded)
+		reason = "lambda is not in shared_preload_libraries";
+	if (reason != NULL)
+		values[4] = CStringGetTextDatum(reason);
+	else
+		nulls[4] = true;
+	if (since != 0)
+		values[5] = TimestampTzGetDatum(since);
+	else
+		nulls[5] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

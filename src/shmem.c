@@ -220,6 +220,14 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 		free->overflowed = false;
 		free->pendingBytes = 0;
 		free->settleRounds = 0;
+		free->slowReason[0] = '\0';
+		free->slowSince = 0;
+		if (!fresh)
+		{
+			strlcpy(free->slowReason, "the server restarted: a batch rebuilds the speed layer",
+					LAMBDA_REASON_LEN);
+			free->slowSince = GetCurrentTimestamp();
+		}
 	}
 	else
 		free = NULL;

@@ -15,6 +15,10 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "utils/dsa.h"
+#include "utils/timestamp.h"
+
+/* Room for the reason a view is on the slow path */
+#define LAMBDA_REASON_LEN	160
 
 /* Speed state of one view; see speed.c for what the fields mean */
 typedef struct LambdaSharedView
@@ -31,6 +35,9 @@ typedef struct LambdaSharedView
 	int64		pendingBytes;	/* DSA bytes of pending deltas */
 	uint64		nextGenerationId;
 	uint64		settleRounds;	/* SpeedSettle calls, for tests to wait on */
+	char		slowReason[LAMBDA_REASON_LEN];	/* why no generation is
+												 * complete, or "" */
+	TimestampTz slowSince;		/* since when */
 } LambdaSharedView;
 
 /* A database whose speed layers a worker keeps */

@@ -124,7 +124,7 @@ typedef struct LambdaEntry
 
 #define INITIAL_BUCKETS		64
 
-static void MarkLost(LambdaSharedView *view, TransactionId xid);
+static void MarkLost(LambdaSharedView *view, TransactionId xid, const char *reason);
 static bool Covered(dsa_area *dsa, LambdaGeneration *gen, TransactionId xid);
 static bool XidVisible(TransactionId xid, Snapshot snapshot);
 static LambdaGeneration *Resolve(dsa_area *dsa, LambdaSharedView *view,
@@ -165,7 +165,9 @@ SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
 	if (!DsaPointerIsValid(dp))
 	{
 		view->overflowed = true;
-		MarkLost(view, xid);
+		MarkLost(view, xid, size > (Size) lambda_max_handoff * 1024 ?
+				 "a transaction's partial states exceeded lambda.max_handoff" :
+				 "the speed layer ran out of memory (lambda.speed_memory)");
 		LWLockRelease(&view->lock);
 		return;
 	}
@@ -194,14 +196,14 @@ SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
  * same as a delta that could not be stored.
  */
 void
-SpeedLose(Oid viewid, TransactionId xid)
+SpeedLose(Oid viewid, TransactionId xid, const char *why)
 {
 	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, true);
 
 	if (view == NULL)
 		return;
 	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
-	MarkLost(view, xid);
+	MarkLost(view, xid, psprintf("capture failed: %s", why));
 	LWLockRelease(&view->lock);
 }
 
@@ -211,11 +213,17 @@ SpeedLose(Oid viewid, TransactionId xid)
  * lock exclusively.
  */
 static void
-MarkLost(LambdaSharedView *view, TransactionId xid)
+MarkLost(LambdaSharedView *view, TransactionId xid, const char *reason)
 {
 	dsa_area   *dsa = LambdaDsa();
 	dsa_pointer dp;
 
+	/* the first reason since the view was last whole is the one shown */
+	if (view->slowReason[0] == '\0')
+	{
+		strlcpy(view->slowReason, reason, LAMBDA_REASON_LEN);
+		view->slowSince = GetCurrentTimestamp();
+	}
 	view->lost = true;
 	if (!TransactionIdIsValid(view->lossyMaxXid) ||
 		TransactionIdFollows(xid, view->lossyMaxXid))
@@ -273,7 +281,7 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 			dsa_free(dsa, buckets);
 		if (DsaPointerIsValid(xipdp))
 			dsa_free(dsa, xipdp);
-		MarkLost(view, batchXid);
+		MarkLost(view, batchXid, "the speed layer ran out of memory (lambda.speed_memory)");
 		LWLockRelease(&view->lock);
 		return;
 	}
@@ -313,6 +321,8 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 	{
 		view->lost = false;
 		view->overflowed = false;
+		view->slowReason[0] = '\0';
+		view->slowSince = 0;
 	}
 
 	gen->next = view->generations;
@@ -893,7 +903,7 @@ SpeedForget(LambdaSharedView *view)
  * is taken out of use with the others.  Caller holds no view lock.
  */
 void
-SpeedDiscard(LambdaSharedView *view)
+SpeedDiscard(LambdaSharedView *view, const char *why)
 {
 	dsa_area   *dsa = LambdaDsa();
 	TransactionId lost = InvalidTransactionId;
@@ -916,7 +926,7 @@ SpeedDiscard(LambdaSharedView *view)
 		FullTransactionIdRetreat(&next);
 		lost = XidFromFullTransactionId(next);
 	}
-	MarkLost(view, lost);
+	MarkLost(view, lost, psprintf("settling failed: %s", why));
 	LWLockRelease(&view->lock);
 }
 
@@ -945,7 +955,7 @@ SpeedSettleRounds(Oid viewid)
  */
 void
 SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
-			const char **state)
+			const char **state, char **reason, TimestampTz *since)
 {
 	dsa_area   *dsa;
 	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
@@ -955,9 +965,12 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 	*groups = 0;
 	*bytes = 0;
 	*pending = 0;
+	*reason = NULL;
+	*since = 0;
 	if (view == NULL)
 	{
 		*state = "rebuilding";
+		*reason = pstrdup("no speed layer yet (a batch makes one), or lambda.max_views is reached");
 		return;
 	}
 	dsa = LambdaDsa();
@@ -984,5 +997,12 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 		*state = "overflow";
 	else
 		*state = "rebuilding";
+	if (!(gen != NULL && gen->complete))
+	{
+		*reason = pstrdup(view->slowReason[0] != '\0' ? view->slowReason :
+						  gen == NULL ? "no batch registered yet" :
+						  "a batch that covers every lost row is still to publish");
+		*since = view->slowSince;
+	}
 	LWLockRelease(&view->lock);
 }

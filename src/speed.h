@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include "utils/timestamp.h"
+
 #include "nodes/pg_list.h"
 #include "utils/snapshot.h"
 #include "utils/tuplestore.h"
@@ -18,7 +20,7 @@
 #include "shmem.h"
 
 extern void SpeedHandOff(Oid viewid, TransactionId xid, List *tuples);
-extern void SpeedLose(Oid viewid, TransactionId xid);
+extern void SpeedLose(Oid viewid, TransactionId xid, const char *why);
 extern void SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 							   TransactionId *xip, int xcnt, TransactionId batchXid,
 							   bool fresh);
@@ -34,8 +36,8 @@ extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
 extern bool SpeedNeedsBatch(LambdaSharedView *view);
 extern void SpeedForget(LambdaSharedView *view);
 extern int64 SpeedSettleRounds(Oid viewid);
-extern void SpeedDiscard(LambdaSharedView *view);
+extern void SpeedDiscard(LambdaSharedView *view, const char *why);
 extern void SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
-						const char **state);
+						const char **state, char **reason, TimestampTz *since);
 
 #endif							/* LAMBDA_SPEED_H */

@@ -573,6 +573,7 @@ SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon)
 	ResourceOwner owner = CurrentResourceOwner;
 	ErrorContextCallback callback;
 	volatile bool ok = true;
+	char	   *volatile why = NULL;
 
 	callback.callback = SettleErrorContext;
 	callback.arg = &viewid;
@@ -596,7 +597,11 @@ SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon)
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		MemoryContextSwitchTo(old);
+		edata = CopyErrorData();
+		why = pstrdup(edata->message ? edata->message : "?");
 		EmitErrorReport();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
@@ -609,7 +614,7 @@ SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon)
 
 	if (!ok)
 	{
-		SpeedDiscard(view);
+		SpeedDiscard(view, why);
 		ereport(LOG,
 				(errmsg("lambda: view \"%s\" answers through the exact slow path until a batch restores its speed layer",
 						get_rel_name(viewid))));

@@ -134,10 +134,11 @@ SET lambda_test.poison = on;
 INSERT INTO sales VALUES ('2026-04-01', 4, -1), ('2026-04-01', 4, 4);
 RESET lambda_test.poison;
 SELECT count(*) AS inserted FROM sales WHERE ts = '2026-04-01';
-SELECT speed_state FROM lambda.views WHERE view = 'sales_by_shop'::regclass;
+SELECT speed_state, slow_reason, slow_since <= now() AS since
+  FROM lambda.views WHERE view = 'sales_by_shop'::regclass;
 SELECT lambda.fast_path('sales_by_shop');
 SELECT diff_count('sales_by_shop');
 SELECT lambda.run_batch('sales_by_shop');
-SELECT speed_state FROM lambda.views WHERE view = 'sales_by_shop'::regclass;
+SELECT speed_state, slow_reason, slow_since FROM lambda.views WHERE view = 'sales_by_shop'::regclass;
 SELECT lambda.fast_path('sales_by_shop');
 SELECT diff_count('sales_by_shop');

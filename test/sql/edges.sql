@@ -164,6 +164,16 @@ SELECT count(*) AS committed FROM own WHERE k LIKE 'big%';
 SELECT diff_count('own_view');
 SELECT lambda.run_batch('own_view') > 1000 AS batch;
 SELECT lambda.fast_path('own_view'), diff_count('own_view');
+-- lambda.verify: the rows by which the view and its query differ
+SELECT * FROM lambda.verify('own_view');
+SELECT batch_table AS own_batch FROM lambda.view WHERE view = 'own_view'::regclass \gset
+UPDATE :own_batch SET n = n + 1 WHERE k = 'a';   -- a superuser's tampering
+SELECT * FROM lambda.verify('own_view');
+SELECT lambda.run_batch('own_view') > 0 AS batch;
+SELECT * FROM lambda.verify('own_view');
+SELECT * FROM lambda.verify('own_direct');
+\echo :LAST_ERROR_SQLSTATE
+
 -- a trigger that fires before lambda's capture reads what the query reads
 CREATE FUNCTION own_check() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
