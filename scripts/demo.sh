@@ -33,10 +33,15 @@ trap 'exit 130' INT TERM
 mkdir "$DEMO/src"
 copy_source_tree "$DEMO/src"
 cd "$DEMO"   # the server user can't necessarily read the caller's cwd
-build_and_install "$DEMO/src"
+say "building and installing lambda (output in $DEMO/build.log, shown if it fails)"
+if ! build_and_install "$DEMO/src" >"$DEMO/build.log" 2>&1; then
+    cat "$DEMO/build.log"
+    echo "demo: FAILED: build or install"
+    exit 1
+fi
 
 say "creating a throwaway cluster in $DEMO/data (server runs as $(run_user))"
-start_cluster "$DEMO" demo
+start_cluster "$DEMO" demo >"$DEMO/start.log" 2>&1 || { cat "$DEMO/start.log"; exit 1; }
 say "server started (socket $DEMO/.s.PGSQL.$PORT)"
 
 # psql as the cluster's superuser over the socket; stop at the first error.
@@ -73,11 +78,27 @@ ${VIEW_QUERY} \$\$,
     schedule => '* * * * *');
 SQL
 
+cat <<'TEXT'
+
+What the status tables below show:
+  the view, summed per country: orders and revenue, exact at every moment
+  batch_version   how many batches have been published (1 by create_view)
+  batch_finished  when the newest batch was published
+  batch_groups    groups in the batch table (the last batch's result)
+  speed_groups    groups the speed layer holds on top of that batch: rows
+                  committed since its snapshot; grows as events stream in,
+                  drops when a batch publishes
+  speed_pending   committed transactions not yet settled by the worker
+  speed_state     ready: queries read batch table + speed layer (fast path)
+  fast_path       whether this very query was answered by the fast path
+TEXT
+
 show_status() {
     sql <<'SQL'
 SELECT country, sum(orders) AS orders, round(sum(revenue),2) AS revenue
 FROM revenue_by_country GROUP BY country ORDER BY country;
-SELECT view, batch_version, last_batch_finished, batch_groups, speed_groups, speed_state,
+SELECT batch_version, to_char(last_batch_finished, 'HH24:MI:SS') AS batch_finished,
+       batch_groups, speed_groups, speed_pending, speed_state,
        lambda.fast_path(view) AS fast_path
 FROM lambda.views;
 SQL
@@ -110,8 +131,9 @@ while kill -0 "$STREAM_PID" 2>/dev/null; do
     # Half way through, run the batch layer by hand instead of waiting for
     # pg_cron: the speed layer's backlog moves into the batch table.
     if ((batch_done == 0 && elapsed * 2 >= STREAM_SECONDS)); then
-        say "running the batch layer by hand"
-        sql -a -c "SELECT lambda.run_batch('revenue_by_country');"
+        say "running the batch layer by hand: speed_groups drops, batch_groups grows"
+        sql -a -c "SELECT lambda.run_batch('revenue_by_country') AS groups_in_batch;"
+        show_status
         batch_done=1
     fi
 done
@@ -122,7 +144,30 @@ say "stream stopped; final state"
 sql -c "SELECT count(*) AS events FROM events;"
 show_status
 
-say "exactness check: rows in the view but not in the query, plus the reverse"
+# pg_cron runs the view's batch every minute, on the minute: wait for it
+# (at most 75 seconds) and show the speed layer emptied by it.
+say "waiting for pg_cron to run the batch on the next minute (at most 75s)"
+version=$(sql -At -c "SELECT batch_version FROM lambda.views")
+waited=0
+while (( waited < 75 )); do
+    now=$(sql -At -c "SELECT batch_version FROM lambda.views")
+    if (( now > version )); then break; fi
+    sleep 1
+    waited=$((waited + 1))
+done
+if (( now > version )); then
+    say "pg_cron published batch $now after ${waited}s:"
+    sql -c "SELECT status, return_message, to_char(end_time, 'HH24:MI:SS') AS finished
+            FROM cron.job_run_details ORDER BY runid DESC LIMIT 1;"
+    show_status
+else
+    echo "demo: FAILED: pg_cron did not run the batch within 75s"
+    exit 1
+fi
+
+say "exactness check: lambda.verify lists the rows by which the view and its query differ"
+sql -c "SELECT * FROM lambda.verify('revenue_by_country');"
+say "and the same by hand: rows in the view but not in the query, plus the reverse"
 mismatches=$(sql -At <<SQL
 SELECT (SELECT count(*) FROM ((TABLE revenue_by_country) EXCEPT ALL (${VIEW_QUERY})) a)
      + (SELECT count(*) FROM ((${VIEW_QUERY}) EXCEPT ALL (TABLE revenue_by_country)) b);
