@@ -2,6 +2,16 @@
 
 \echo Use "ALTER EXTENSION lambda UPDATE TO '0.2'" to load this file. \quit
 
+/*
+ * The internal schema: every view's batch table and partial view, owned by
+ * the extension's owner and guarded (src/guard.c).  USAGE lets a view's
+ * owner read its own partial view; nothing in it is readable otherwise.
+ */
+CREATE SCHEMA lambda_internal;
+GRANT USAGE ON SCHEMA lambda_internal TO PUBLIC;
+COMMENT ON SCHEMA lambda_internal IS
+'lambda''s internal objects: batch tables and partial-state views of lambda views';
+
 /* Tests wait for a worker round with it */
 CREATE FUNCTION lambda.settle_rounds(view regclass)
 RETURNS bigint
@@ -92,8 +102,8 @@ CREATE EVENT TRIGGER lambda_ddl_end ON ddl_command_end
     EXECUTE FUNCTION lambda.on_ddl_end();
 
 /*
- * Existing views: their batch tables and partial views now belong to the
- * extension's owner (the owner of lambda.view), nobody else holds a right
+ * Existing views: their batch tables and partial views move to the
+ * internal schema and now belong to the extension's owner (the owner of lambda.view), nobody else holds a right
  * on them, the view's owner reads the partial view, and the partial view
  * reads the master with its reader's rights (security_invoker), which
  * lambda makes the view's owner.
@@ -114,6 +124,8 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', v.batch_table, keeper);
         EXECUTE pg_catalog.format('ALTER VIEW %s OWNER TO %I', v.partial_view, keeper);
         EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', v.partial_view);
+        EXECUTE pg_catalog.format('ALTER TABLE %s SET SCHEMA lambda_internal', v.batch_table);
+        EXECUTE pg_catalog.format('ALTER VIEW %s SET SCHEMA lambda_internal', v.partial_view);
         FOR grantee IN
             SELECT DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'public'
                                  ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END

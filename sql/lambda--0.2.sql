@@ -6,6 +6,16 @@ CREATE SCHEMA lambda;
 GRANT USAGE ON SCHEMA lambda TO PUBLIC;
 
 /*
+ * The internal schema: every view's batch table and partial view, owned by
+ * the extension's owner and guarded (src/guard.c).  USAGE lets a view's
+ * owner read its own partial view; nothing in it is readable otherwise.
+ */
+CREATE SCHEMA lambda_internal;
+GRANT USAGE ON SCHEMA lambda_internal TO PUBLIC;
+COMMENT ON SCHEMA lambda_internal IS
+'lambda''s internal objects: batch tables and partial-state views of lambda views';
+
+/*
  * Refuse to install unless the library was preloaded: the speed layer's
  * shared memory and workers only exist when it is.
  */

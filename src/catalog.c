@@ -99,6 +99,19 @@ CheckViewOwner(Oid viewid)
 }
 
 /*
+ * The schema views' internal relations are created in: lambda_internal, or
+ * lambda itself while the extension is still at 0.1 (before ALTER EXTENSION
+ * UPDATE made the internal schema).
+ */
+Oid
+CatalogInternalNamespace(void)
+{
+	Oid			nsp = get_namespace_oid(LAMBDA_INTERNAL_SCHEMA_NAME, true);
+
+	return OidIsValid(nsp) ? nsp : get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
+}
+
+/*
  * Is relid registered as a master table?
  */
 bool

@@ -29,6 +29,7 @@ extern uint64 CatalogExec(const char *sql, int nargs, Oid *argtypes,
 extern char *RelationDisplayName(Oid relid);
 extern void CheckViewOwner(Oid viewid);
 extern bool CatalogIsMaster(Oid relid);
+extern Oid	CatalogInternalNamespace(void);
 
 /* views.c */
 extern void CaptureTriggerOn(Oid viewid, Oid relid);

@@ -292,11 +292,12 @@ GuardStatement(Node *parsetree)
 				{
 					foreach(lc, stmt->objects)
 					{
-						if (strcmp(strVal(lfirst(lc)), LAMBDA_SCHEMA_NAME) == 0)
+						if (strcmp(strVal(lfirst(lc)), LAMBDA_SCHEMA_NAME) == 0 ||
+							strcmp(strVal(lfirst(lc)), LAMBDA_INTERNAL_SCHEMA_NAME) == 0)
 							ereport(ERROR,
 									(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 									 errmsg("cannot change privileges on all tables in schema \"%s\"",
-											LAMBDA_SCHEMA_NAME),
+											strVal(lfirst(lc))),
 									 errdetail("The schema holds the internal tables of lambda views, whose privileges lambda keeps."),
 									 errhint("Grant SELECT on the lambda views themselves.")));
 					}
@@ -609,7 +610,8 @@ InternalOwner(Oid relid)
 	bool		isnull;
 	int			ret;
 
-	if (get_rel_namespace(relid) != get_namespace_oid(LAMBDA_SCHEMA_NAME, true))
+	if (get_rel_namespace(relid) != get_namespace_oid(LAMBDA_INTERNAL_SCHEMA_NAME, true) &&
+		get_rel_namespace(relid) != get_namespace_oid(LAMBDA_SCHEMA_NAME, true))
 		return InvalidOid;
 	if (get_rel_relkind(relid) == RELKIND_INDEX)
 		relid = IndexGetRelation(relid, true);

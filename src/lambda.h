@@ -18,6 +18,9 @@
 #define LAMBDA_EXTENSION_NAME	"lambda"
 #define LAMBDA_SCHEMA_NAME		"lambda"
 
+/* Where views' batch tables and partial views live, apart from the API */
+#define LAMBDA_INTERNAL_SCHEMA_NAME	"lambda_internal"
+
 /* Set by _PG_init when the library is loaded by shared_preload_libraries */
 extern bool lambda_preloaded;
 

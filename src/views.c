@@ -7,8 +7,9 @@
  * transaction, so a failed create_view leaves nothing behind:
  *
  *	- the user-facing view, named by the user and owned by the caller;
- *	- lambda.partial_<view oid>, the partial-state query over the master;
- *	- lambda.batch_<view oid>, the batch table, with an index on the group
+ *	- lambda_internal.partial_<view oid>, the partial-state query over the
+ *	  master;
+ *	- lambda_internal.batch_<view oid>, the batch table, with an index on the group
  *	  keys;
  *	- its row in lambda.view, and its pg_cron job when it has a schedule.
  *
@@ -118,7 +119,7 @@ create_view(PG_FUNCTION_ARGS)
 	CreateInternalObjects(viewid, def);
 	CreateCaptureTriggers(viewid, def->master);
 	batchTable = get_relname_relid(psprintf("batch_%u", viewid),
-								   get_namespace_oid(LAMBDA_SCHEMA_NAME, false));
+								   CatalogInternalNamespace());
 
 	/*
 	 * Now that its parts exist, the view becomes the merged view.  Its
@@ -133,7 +134,7 @@ create_view(PG_FUNCTION_ARGS)
 	values[1] = ObjectIdGetDatum(def->master);
 	values[2] = ObjectIdGetDatum(batchTable);
 	values[3] = ObjectIdGetDatum(get_relname_relid(psprintf("partial_%u", viewid),
-												   get_namespace_oid(LAMBDA_SCHEMA_NAME, false)));
+												   CatalogInternalNamespace()));
 	values[4] = CStringGetTextDatum(query);
 	CatalogExec("INSERT INTO lambda.view (view, master, batch_table, partial_view, query) "
 				"VALUES ($1, $2, $3, $4, $5)",
@@ -211,7 +212,8 @@ CreateUserView(RangeVar *rv, Oid nspid, LambdaViewDef *def)
 
 /*
  * Create the partial view and the batch table of a new view.  They live in
- * the extension's schema and belong to the catalog owner, so that no role
+ * the internal schema, apart from the API that tools browsing "lambda" see,
+ * and belong to the catalog owner, so that no role
  * can alter, write or drop them but through lambda (guard.c).  The partial
  * view is security_invoker: the view's owner reads it, for batches and the
  * slow path, with the owner's own rights on the master.
@@ -219,10 +221,11 @@ CreateUserView(RangeVar *rv, Oid nspid, LambdaViewDef *def)
 static void
 CreateInternalObjects(Oid viewid, LambdaViewDef *def)
 {
-	char	   *partial = psprintf("lambda.partial_%u", viewid);
-	char	   *batch = psprintf("lambda.batch_%u", viewid);
+	Oid			nspid = CatalogInternalNamespace();
+	char	   *nspname = (char *) quote_identifier(get_namespace_name(nspid));
+	char	   *partial = psprintf("%s.partial_%u", nspname, viewid);
+	char	   *batch = psprintf("%s.batch_%u", nspname, viewid);
 	char	   *keys = ViewDefKeyList(def);
-	Oid			nspid = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
 	Oid			owner = GetUserId();
 	LambdaIdentity save;
 

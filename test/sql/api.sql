@@ -19,7 +19,7 @@ SELECT diff_count('revenue_by_country');
 SELECT * FROM revenue_by_country WHERE country = 'DE' ORDER BY hour LIMIT 3;
 
 -- what lambda.views shows: the first batch is published by create_view
-SELECT view, master, batch_table::text LIKE 'lambda.batch\_%' AS batch_in_lambda,
+SELECT view, master, batch_table::text LIKE 'lambda\_internal.batch\_%' AS batch_in_lambda,
        schedule, batch_version, last_batch_finished IS NOT NULL AS finished,
        last_batch_duration >= '0'::interval AS duration_ok, batch_groups,
        speed_groups, speed_bytes > 0 AS speed_bytes, speed_state

@@ -247,6 +247,11 @@ SELECT cmd, attempt(format(cmd, :'bob_batch', :'bob_partial', :'bob_index')) AS 
     ('ALTER TABLE %2$s RENAME TO x')) AS c(cmd);
 GRANT ALL ON ALL TABLES IN SCHEMA lambda TO lambda_mallory;
 \echo :LAST_ERROR_SQLSTATE
+GRANT ALL ON ALL TABLES IN SCHEMA lambda_internal TO lambda_mallory;
+\echo :LAST_ERROR_SQLSTATE
+-- the API schema holds no view's relations: tools browsing it see the API
+SELECT count(*) AS internal_in_lambda FROM pg_class
+ WHERE relnamespace = 'lambda'::regnamespace AND relname ~ '^(batch|partial)_';
 -- a batch table altered behind lambda's back gives an error, never a crash
 BEGIN;
 UPDATE pg_attribute SET atttypid = 'text'::regtype, attlen = -1, attbyval = false, attalign = 'i'
