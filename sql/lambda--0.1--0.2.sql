@@ -57,19 +57,21 @@ END $$;
 COMMENT ON FUNCTION lambda.verify(regclass) IS
 'partial-state rows by which a lambda view and its query run on the master differ, under one snapshot: none when all is well';
 
-/* lambda.views says why a view takes the slow path, and since when */
-DROP VIEW lambda.views;
-DROP FUNCTION lambda.speed_status(regclass);
-CREATE FUNCTION lambda.speed_status(view regclass,
-                                    OUT groups bigint, OUT bytes bigint, OUT state text,
-                                    OUT pending bigint, OUT reason text,
-                                    OUT since timestamptz)
+/*
+ * lambda.views says why a view takes the slow path, and since when: two
+ * columns more, from a function that says it (views of lambda.views that
+ * users made keep working: the view is replaced, not dropped).
+ */
+CREATE FUNCTION lambda.view_status(view regclass,
+                                   OUT groups bigint, OUT bytes bigint, OUT state text,
+                                   OUT pending bigint, OUT reason text,
+                                   OUT since timestamptz)
 AS 'MODULE_PATHNAME', 'speed_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION lambda.speed_status(regclass) IS
-'groups and bytes the speed layer holds for a view, whether it is ready, rebuilding or overflowed, how many handed-off transactions wait to be settled, and why and since when queries take the slow path';
+COMMENT ON FUNCTION lambda.view_status(regclass) IS
+'lambda.speed_status, and why and since when queries of the view take the slow path';
 
-CREATE VIEW lambda.views AS
+CREATE OR REPLACE VIEW lambda.views AS
 SELECT v.view,
        v.master,
        v.batch_table,
@@ -84,10 +86,7 @@ SELECT v.view,
        s.pending AS speed_pending,
        s.reason AS slow_reason,
        s.since AS slow_since
-FROM lambda.view v, LATERAL lambda.speed_status(v.view) s;
-COMMENT ON VIEW lambda.views IS
-'one row per lambda view: its layers, how fresh and how big they are';
-GRANT SELECT ON lambda.views TO PUBLIC;
+FROM lambda.view v, LATERAL lambda.view_status(v.view) s;
 
 /* capture() and the event trigger functions are lambda's alone */
 REVOKE ALL ON FUNCTION lambda.capture() FROM PUBLIC;
@@ -115,12 +114,54 @@ DECLARE
         (SELECT relowner FROM pg_catalog.pg_class
           WHERE oid OPERATOR(pg_catalog.=) 'lambda.view'::pg_catalog.regclass));
     grantee name;
+    obj text;
 BEGIN
     FOR v IN SELECT l.batch_table, l.partial_view,
                     pg_catalog.pg_get_userbyid(c.relowner) AS owner
                FROM lambda.view l JOIN pg_catalog.pg_class c
                  ON c.oid OPERATOR(pg_catalog.=) l.view
     LOOP
+        /*
+         * 0.1 let a view's owner alter its internal relations: remove all
+         * they may have attached, before they pass to the extension's owner,
+         * for whom ANALYZE or a batch would otherwise run that code.
+         */
+        FOR obj IN SELECT pg_catalog.format('DROP STATISTICS %I.%I', n.nspname, x.stxname)
+                     FROM pg_catalog.pg_statistic_ext x
+                     JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.stxnamespace
+                    WHERE x.stxrelid OPERATOR(pg_catalog.=) v.batch_table
+                   UNION ALL
+                   SELECT pg_catalog.format('DROP TRIGGER %I ON %s', t.tgname, t.tgrelid::pg_catalog.regclass)
+                     FROM pg_catalog.pg_trigger t
+                    WHERE t.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[v.batch_table, v.partial_view]::pg_catalog.oid[])
+                      AND NOT t.tgisinternal
+                   UNION ALL
+                   SELECT pg_catalog.format('DROP RULE %I ON %s', r.rulename, r.ev_class::pg_catalog.regclass)
+                     FROM pg_catalog.pg_rewrite r
+                    WHERE r.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY[v.batch_table, v.partial_view]::pg_catalog.oid[])
+                      AND r.rulename OPERATOR(pg_catalog.<>) '_RETURN'
+                   UNION ALL
+                   SELECT pg_catalog.format('DROP POLICY %I ON %s', p.polname, p.polrelid::pg_catalog.regclass)
+                     FROM pg_catalog.pg_policy p
+                    WHERE p.polrelid OPERATOR(pg_catalog.=) v.batch_table
+                   UNION ALL
+                   SELECT pg_catalog.format('DROP INDEX %s', i.indexrelid::pg_catalog.regclass)
+                     FROM pg_catalog.pg_index i
+                    WHERE i.indrelid OPERATOR(pg_catalog.=) v.batch_table
+                      AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL
+                           OR EXISTS (SELECT FROM pg_catalog.unnest(i.indclass) c(opc)
+                                      JOIN pg_catalog.pg_opclass o ON o.oid OPERATOR(pg_catalog.=) c.opc
+                                      WHERE NOT o.opcdefault))
+                   UNION ALL
+                   SELECT pg_catalog.format('ALTER TABLE %s NO INHERIT %s',
+                                            h.inhrelid::pg_catalog.regclass, v.batch_table)
+                     FROM pg_catalog.pg_inherits h
+                    WHERE h.inhparent OPERATOR(pg_catalog.=) v.batch_table
+        LOOP
+            EXECUTE obj;
+        END LOOP;
+        EXECUTE pg_catalog.format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY',
+                                  v.batch_table);
         EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', v.batch_table, keeper);
         EXECUTE pg_catalog.format('ALTER VIEW %s OWNER TO %I', v.partial_view, keeper);
         EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', v.partial_view);
@@ -139,5 +180,24 @@ BEGIN
         IF v.owner OPERATOR(pg_catalog.<>) keeper THEN
             EXECUTE pg_catalog.format('GRANT SELECT ON %s TO %I', v.partial_view, v.owner);
         END IF;
+    END LOOP;
+END $$;
+
+/*
+ * 0.2 lets only roles with TRIGGER on a master define views over it, since
+ * a view's expressions run in every insert into the master, as the
+ * inserting role.  Views 0.1 let others define are kept; say which.
+ */
+DO $$
+DECLARE
+    v record;
+BEGIN
+    FOR v IN SELECT l.view, l.master
+               FROM lambda.view l JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.view
+              WHERE NOT pg_catalog.has_table_privilege(c.relowner, l.master, 'TRIGGER')
+    LOOP
+        RAISE WARNING 'the owner of lambda view % has no TRIGGER privilege on its master %', v.view, v.master
+            USING DETAIL = 'Its expressions run in every insert into the master, as the inserting role.',
+                  HINT = 'Grant TRIGGER on the master to the view''s owner, or drop the view.';
     END LOOP;
 END $$;

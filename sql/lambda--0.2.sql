@@ -61,12 +61,20 @@ GRANT SELECT ON lambda.master, lambda.view TO PUBLIC;
 
 CREATE FUNCTION lambda.speed_status(view regclass,
                                     OUT groups bigint, OUT bytes bigint, OUT state text,
-                                    OUT pending bigint, OUT reason text,
-                                    OUT since timestamptz)
+                                    OUT pending bigint)
 AS 'MODULE_PATHNAME', 'speed_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.speed_status(regclass) IS
-'groups and bytes the speed layer holds for a view, whether it is ready, rebuilding or overflowed, how many handed-off transactions wait to be settled, and why and since when queries take the slow path';
+'groups and bytes the speed layer holds for a view, whether it is ready, rebuilding or overflowed, and how many handed-off transactions wait to be settled';
+
+CREATE FUNCTION lambda.view_status(view regclass,
+                                   OUT groups bigint, OUT bytes bigint, OUT state text,
+                                   OUT pending bigint, OUT reason text,
+                                   OUT since timestamptz)
+AS 'MODULE_PATHNAME', 'speed_status'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.view_status(regclass) IS
+'lambda.speed_status, and why and since when queries of the view take the slow path';
 
 CREATE FUNCTION lambda.settle_rounds(view regclass)
 RETURNS bigint
@@ -90,7 +98,7 @@ SELECT v.view,
        s.pending AS speed_pending,
        s.reason AS slow_reason,
        s.since AS slow_since
-FROM lambda.view v, LATERAL lambda.speed_status(v.view) s;
+FROM lambda.view v, LATERAL lambda.view_status(v.view) s;
 COMMENT ON VIEW lambda.views IS
 'one row per lambda view: its layers, how fresh and how big they are';
 GRANT SELECT ON lambda.views TO PUBLIC;

@@ -126,6 +126,9 @@ RunBatch(LambdaViewEntry *entry)
 	Publish(entry, groups);
 	IdentityRestore(&save);
 
+	/* snapshots older than the catalog row's update read the old batch */
+	CaptureBatchPublished(entry->view, GetCurrentCommandId(false));
+
 	values[1] = TimestampTzGetDatum(started);
 	values[2] = Int64GetDatum(ngroups);
 	values[3] = CStringGetTextDatum(SnapshotText(snap));

@@ -39,7 +39,9 @@
 #include "access/xact.h"
 #include "catalog/partition.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/namespace.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
@@ -106,6 +108,8 @@ typedef struct CapturedView
 								 * mergeLevel, by group; or NULL */
 	MemoryContext mergingContext;	/* merging's, under CaptureContext */
 	int			mergeLevel;
+	CommandId	batchCid;		/* last command of a batch this transaction
+								 * published, or InvalidCommandId */
 } CapturedView;
 
 /*
@@ -120,6 +124,20 @@ typedef struct FoldedStatement
 	List	   *views;			/* whose triggers have yet to fire */
 } FoldedStatement;
 
+/* An INSERT running into relations with capture triggers (relids) */
+typedef struct RunningInsert
+{
+	QueryDesc  *query;
+	int			level;			/* subtransaction nesting level it runs at */
+	CommandId	cid;			/* the command id of its rows */
+	List	   *relids;
+} RunningInsert;
+
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static List *running = NIL;		/* RunningInsert, innermost first, in
+								 * TopMemoryContext */
+
 static MemoryContext CaptureContext = NULL;
 static List *captured = NIL;	/* CapturedView, in CaptureContext */
 static List *folded = NIL;		/* FoldedStatement, in CaptureContext */
@@ -131,6 +149,10 @@ static List *FiringCaptures(Relation rel, Oid funcid);
 static bool FoldedAhead(Tuplestorestate *rows, Oid viewid);
 static bool CapturesFor(LambdaLayout *layout, Relation rel);
 static CapturedView *FindView(Oid viewid, bool create);
+static void CaptureExecutorStart(QueryDesc *queryDesc, int eflags);
+static void CaptureExecutorEnd(QueryDesc *queryDesc);
+static void ForgetRunning(int level);
+static bool HasCaptureTrigger(Relation rel);
 static List *PlanRows(CapturedView *cv, LambdaLayout *layout, List *tuples, int level,
 					  MemoryContext tmp);
 static void KeepRows(CapturedView *cv, LambdaLayout *layout, List *plan, int level,
@@ -146,6 +168,122 @@ CaptureInit(void)
 {
 	RegisterXactCallback(CaptureXactCallback, NULL);
 	RegisterSubXactCallback(CaptureSubXactCallback, NULL);
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = CaptureExecutorStart;
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = CaptureExecutorEnd;
+}
+
+/*
+ * The executor hooks keep the list of INSERT statements running in this
+ * backend into a relation with capture triggers (a master or a partition).
+ * While one runs, its rows are in the table for any snapshot of a later
+ * command (a BEFORE trigger's, a function's in its target list) but not
+ * captured yet: reads of its views take the exact slow path (CaptureExact).
+ * The innermost one's command id is the one its capture gives its rows.
+ */
+static void
+CaptureExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	EState	   *estate;
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+
+	if (!lambda_preloaded || (eflags & EXEC_FLAG_EXPLAIN_ONLY) ||
+		(queryDesc->operation != CMD_INSERT && !queryDesc->plannedstmt->hasModifyingCTE))
+		return;
+	estate = queryDesc->estate;
+	foreach(lc, estate->es_opened_result_relations)
+	{
+		ResultRelInfo *rri = lfirst(lc);
+
+		if (HasCaptureTrigger(rri->ri_RelationDesc))
+			relids = lappend_oid(relids, RelationGetRelid(rri->ri_RelationDesc));
+	}
+	if (relids != NIL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		RunningInsert *ri = palloc(sizeof(RunningInsert));
+
+		ri->query = queryDesc;
+		ri->level = GetCurrentTransactionNestLevel();
+		ri->cid = estate->es_output_cid;
+		ri->relids = list_copy(relids);
+		running = lcons(ri, running);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static void
+CaptureExecutorEnd(QueryDesc *queryDesc)
+{
+	ListCell   *lc;
+
+	foreach(lc, running)
+	{
+		RunningInsert *ri = lfirst(lc);
+
+		if (ri->query == queryDesc)
+		{
+			running = foreach_delete_current(running, lc);
+			list_free(ri->relids);
+			pfree(ri);
+		}
+	}
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+}
+
+/*
+ * Forget the running statements of aborted (sub)transactions at level and
+ * above: they never reach ExecutorEnd.
+ */
+static void
+ForgetRunning(int level)
+{
+	ListCell   *lc;
+
+	foreach(lc, running)
+	{
+		RunningInsert *ri = lfirst(lc);
+
+		if (ri->level >= level)
+		{
+			running = foreach_delete_current(running, lc);
+			list_free(ri->relids);
+			pfree(ri);
+		}
+	}
+}
+
+/*
+ * Does rel have a capture trigger of lambda's?
+ */
+static bool
+HasCaptureTrigger(Relation rel)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+	int			i;
+
+	if (trigdesc == NULL || !trigdesc->trig_insert_after_statement)
+		return false;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trigger = &trigdesc->triggers[i];
+
+		if (TRIGGER_FOR_INSERT(trigger->tgtype) && TRIGGER_FOR_AFTER(trigger->tgtype) &&
+			!TRIGGER_FOR_ROW(trigger->tgtype) && trigger->tgnewtable != NULL &&
+			get_func_namespace(trigger->tgfoid) == get_namespace_oid(LAMBDA_SCHEMA_NAME, true))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -332,7 +470,8 @@ CaptureViews(List *views, Relation rel, Tuplestorestate *rows, bool degrade)
 	List	  **results = palloc0(sizeof(List *) * nviews);
 	List	  **plans = palloc0(sizeof(List *) * nviews);
 	LambdaLayout **layouts = palloc0(sizeof(LambdaLayout *) * nviews);
-	CommandId	cid = GetCurrentCommandId(false);
+	CommandId	cid = running != NIL ? ((RunningInsert *) linitial(running))->cid :
+		GetCurrentCommandId(false);
 	volatile bool ok = true;
 	volatile Oid forged = InvalidOid;
 	ListCell   *lc;
@@ -593,6 +732,7 @@ FindView(Oid viewid, bool create)
 	old = MemoryContextSwitchTo(CaptureContext);
 	cv = palloc0(sizeof(CapturedView));
 	cv->viewid = viewid;
+	cv->batchCid = InvalidCommandId;
 	captured = lappend(captured, cv);
 	MemoryContextSwitchTo(old);
 	return cv;
@@ -620,6 +760,18 @@ CaptureCover(Oid viewid)
 	}
 	cv->topLevel = Max(cv->topLevel, level);
 	ForgetMerging(cv);
+}
+
+/*
+ * This transaction publishes a batch of viewid with command cid: snapshots
+ * taken before it read the old batch table, but would resolve to the new
+ * generation (the speed layer's state on top of the new batch), and this
+ * transaction's rows are covered by it: they take the exact slow path.
+ */
+void
+CaptureBatchPublished(Oid viewid, CommandId cid)
+{
+	FindView(viewid, true)->batchCid = cid;
 }
 
 /*
@@ -665,11 +817,20 @@ CaptureExact(LambdaLayout *layout, Snapshot snapshot)
 
 	foreach(lc, layout->rels)
 	{
+		ListCell   *rlc;
+
 		if (AfterTriggerPendingOnRel(lfirst_oid(lc)))
 			return false;
+		foreach(rlc, running)
+		{
+			if (list_member_oid(((RunningInsert *) lfirst(rlc))->relids, lfirst_oid(lc)))
+				return false;
+		}
 	}
 	if (cv == NULL)
 		return true;
+	if (cv->batchCid != InvalidCommandId && snapshot->curcid <= cv->batchCid)
+		return false;
 	foreach(lc, cv->rows)
 	{
 		CapturedRow *row = lfirst(lc);
@@ -732,6 +893,7 @@ CaptureXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			ForgetRunning(0);
 			/* CaptureContext goes with TopTransactionContext */
 			captured = NIL;
 			folded = NIL;
@@ -752,6 +914,7 @@ CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 	/* A statement that failed in the subtransaction fires no more triggers */
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
+		ForgetRunning(level);
 		foreach(lc, folded)
 		{
 			if (((FoldedStatement *) lfirst(lc))->level >= level)

@@ -24,5 +24,6 @@ extern void CaptureRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
 						int nprefix, Datum *key, bool *keynull,
 						void (*emit) (HeapTuple tuple, void *arg), void *arg);
 extern bool CaptureExact(LambdaLayout *layout, Snapshot snapshot);
+extern void CaptureBatchPublished(Oid viewid, CommandId cid);
 
 #endif							/* LAMBDA_CAPTURE_H */

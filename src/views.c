@@ -44,6 +44,11 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_type.h"
+#include "utils/fmgroids.h"
 #include "catalog/pg_proc.h"
 #include "nodes/nodeFuncs.h"
 #include "rewrite/rewriteHandler.h"
@@ -333,6 +338,20 @@ ViewsPartialReader(Oid partialView)
 	return reader;
 }
 
+/* The type a domain is defined over (itself perhaps a domain) */
+static Oid
+DomainParent(Oid domain)
+{
+	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(domain));
+	Oid			parent;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for type %u", domain);
+	parent = ((Form_pg_type) GETSTRUCT(tuple))->typbasetype;
+	ReleaseSysCache(tuple);
+	return parent;
+}
+
 /* Collect the functions a node calls */
 static bool
 CollectFunction(Oid funcid, void *context)
@@ -349,6 +368,40 @@ CollectFunctions(Node *node, void *context)
 	if (node == NULL)
 		return false;
 	(void) check_functions_in_node(node, CollectFunction, context);
+
+	/*
+	 * A domain's CHECK constraints run too, as its owner wrote them: count
+	 * the domain (and the domains it is based on) by the functions of its
+	 * constraints.
+	 */
+	if (IsA(node, CoerceToDomain))
+	{
+		Oid			type = ((CoerceToDomain *) node)->resulttype;
+
+		while (get_typtype(type) == TYPTYPE_DOMAIN)
+		{
+			Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+			ScanKeyData key;
+			SysScanDesc scan;
+			HeapTuple	tuple;
+
+			ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(type));
+			scan = systable_beginscan(rel, ConstraintTypidIndexId, true, NULL, 1, &key);
+			while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+			{
+				bool		isnull;
+				Datum		bin = heap_getattr(tuple, Anum_pg_constraint_conbin,
+											   RelationGetDescr(rel), &isnull);
+
+				if (!isnull)
+					(void) CollectFunctions(stringToNode(TextDatumGetCString(bin)), context);
+			}
+			systable_endscan(scan);
+			table_close(rel, AccessShareLock);
+			type = DomainParent(type);
+		}
+	}
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, CollectFunctions, context, 0);
 	return expression_tree_walker(node, CollectFunctions, context);

@@ -164,6 +164,30 @@ SELECT count(*) AS committed FROM own WHERE k LIKE 'big%';
 SELECT diff_count('own_view');
 SELECT lambda.run_batch('own_view') > 1000 AS batch;
 SELECT lambda.fast_path('own_view'), diff_count('own_view');
+-- a cursor declared before a batch of the same transaction reads what the
+-- query reads there, not the new batch's speed layer
+BEGIN;
+INSERT INTO own VALUES ('h4', 1);
+DECLARE before_batch CURSOR FOR SELECT * FROM own_view WHERE k = 'h4';
+DECLARE before_batch_q CURSOR FOR SELECT * FROM own_direct WHERE k = 'h4';
+SELECT lambda.run_batch('own_view') > 0 AS batch;
+FETCH ALL FROM before_batch;
+FETCH ALL FROM before_batch_q;
+SELECT * FROM own_view WHERE k = 'h4';
+COMMIT;
+-- a read while the rows of an INSERT are going in (a BEFORE ROW trigger)
+CREATE FUNCTION own_row_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'before row %: view % rows, query % rows', NEW.v,
+        (SELECT sum(n) FROM own_view), (SELECT count(*) FROM own);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER own_row_check BEFORE INSERT ON own FOR EACH ROW EXECUTE FUNCTION own_row_check();
+INSERT INTO own VALUES ('r', 1), ('r', 2), ('r', 3);
+DROP TRIGGER own_row_check ON own;
+DROP FUNCTION own_row_check();
+SELECT lambda.fast_path('own_view'), diff_count('own_view');
+
 -- lambda.verify: the rows by which the view and its query differ
 SELECT * FROM lambda.verify('own_view');
 SELECT batch_table AS own_batch FROM lambda.view WHERE view = 'own_view'::regclass \gset

@@ -398,6 +398,17 @@ SELECT pg_get_userbyid(c.relowner) AS view_owner,
        (SELECT username FROM cron.job j WHERE j.jobid = v.cron_jobid) AS job_runs_as
   FROM lambda.view v JOIN pg_class c ON c.oid = v.view
  WHERE v.view = 'bob_view'::regclass;
+-- a domain's CHECK function is the view's code too
+CREATE FUNCTION public.carol_chk(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+ALTER FUNCTION public.carol_chk(int) OWNER TO lambda_carol;
+CREATE DOMAIN public.checked_int AS int CHECK (public.carol_chk(VALUE));
+SET ROLE lambda_bob;
+SELECT lambda.create_view('bob_dom', 'SELECT item, count(*) AS n FROM sec_events WHERE qty::public.checked_int IS NOT NULL GROUP BY item');
+RESET ROLE;
+SELECT attempt('ALTER VIEW bob_dom OWNER TO lambda_alice') AS to_alice;
+SELECT lambda.drop_view('bob_dom');
+DROP DOMAIN public.checked_int;
+DROP FUNCTION public.carol_chk(int);
 -- the master's owner changing does not change whose views they are
 ALTER TABLE sec_events OWNER TO lambda_carol;
 SELECT pg_get_userbyid(relowner) AS view_owner FROM pg_class WHERE oid = 'bob_view'::regclass;
