@@ -36,6 +36,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/partition.h"
 #include "catalog/pg_trigger.h"
@@ -127,7 +128,7 @@ typedef struct FoldedStatement
 /* An INSERT running into relations with capture triggers (relids) */
 typedef struct RunningInsert
 {
-	QueryDesc  *query;
+	void	   *query;			/* its QueryDesc, or a COPY's statement */
 	int			level;			/* subtransaction nesting level it runs at */
 	CommandId	cid;			/* the command id of its rows */
 	List	   *relids;
@@ -228,7 +229,7 @@ CaptureExecutorEnd(QueryDesc *queryDesc)
 	{
 		RunningInsert *ri = lfirst(lc);
 
-		if (ri->query == queryDesc)
+		if (ri->query == (void *) queryDesc)
 		{
 			running = foreach_delete_current(running, lc);
 			list_free(ri->relids);
@@ -239,6 +240,59 @@ CaptureExecutorEnd(QueryDesc *queryDesc)
 		prev_ExecutorEnd(queryDesc);
 	else
 		standard_ExecutorEnd(queryDesc);
+}
+
+/*
+ * A COPY FROM into relation rv starts (the ProcessUtility hook, guard.c): it
+ * runs like an INSERT for CaptureExact, with the command id it will give its
+ * rows.  Returns what CaptureCopyEnd takes, or NULL when rv has no capture
+ * trigger.
+ */
+void *
+CaptureCopyBegin(RangeVar *rv, void *key)
+{
+	Oid			relid = RangeVarGetRelid(rv, RowExclusiveLock, true);
+	Relation	rel;
+	MemoryContext old;
+	RunningInsert *ri;
+
+	if (!lambda_preloaded || !OidIsValid(relid))
+		return NULL;
+	rel = relation_open(relid, NoLock);
+	if (!HasCaptureTrigger(rel))
+	{
+		relation_close(rel, NoLock);
+		return NULL;
+	}
+	relation_close(rel, NoLock);
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	ri = palloc(sizeof(RunningInsert));
+	ri->query = key;
+	ri->level = GetCurrentTransactionNestLevel();
+	ri->cid = GetCurrentCommandId(false);
+	ri->relids = list_make1_oid(relid);
+	running = lcons(ri, running);
+	MemoryContextSwitchTo(old);
+	return key;
+}
+
+void
+CaptureCopyEnd(void *key)
+{
+	ListCell   *lc;
+
+	foreach(lc, running)
+	{
+		RunningInsert *ri = lfirst(lc);
+
+		if (ri->query == key)
+		{
+			running = foreach_delete_current(running, lc);
+			list_free(ri->relids);
+			pfree(ri);
+		}
+	}
 }
 
 /*

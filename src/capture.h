@@ -13,6 +13,7 @@
 #include "utils/tuplestore.h"
 
 #include "layout.h"
+#include "nodes/primnodes.h"
 #include "utils/snapshot.h"
 
 /* The capture trigger's name for the rows a statement inserted */
@@ -25,5 +26,7 @@ extern void CaptureRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
 						void (*emit) (HeapTuple tuple, void *arg), void *arg);
 extern bool CaptureExact(LambdaLayout *layout, Snapshot snapshot);
 extern void CaptureBatchPublished(Oid viewid, CommandId cid);
+extern void *CaptureCopyBegin(RangeVar *rv, void *key);
+extern void CaptureCopyEnd(void *key);
 
 #endif							/* LAMBDA_CAPTURE_H */

@@ -63,6 +63,7 @@
 #include "ddl.h"
 #include "guard.h"
 #include "lambda.h"
+#include "capture.h"
 #include "master.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
@@ -126,6 +127,7 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	Node	   *parsetree = pstmt->utilityStmt;
 	bool		installed = false;
 	Oid			extension;
+	void	   *copying = NULL;
 
 	/* Not for lambda's own DDL, nor for its install and update scripts */
 	if (!internalDdl && Guarded(parsetree) &&
@@ -138,12 +140,20 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		SPI_finish();
 	}
 
+	/* A COPY into a master runs like an INSERT (capture.c) */
+	if (IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->is_from &&
+		((CopyStmt *) parsetree)->relation != NULL)
+		copying = CaptureCopyBegin(((CopyStmt *) parsetree)->relation, pstmt);
+
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 							params, queryEnv, dest, qc);
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
+
+	if (copying != NULL)
+		CaptureCopyEnd(copying);
 
 	if (installed && IsA(parsetree, ReassignOwnedStmt))
 	{

@@ -184,6 +184,10 @@ BEGIN
 END $$;
 CREATE TRIGGER own_row_check BEFORE INSERT ON own FOR EACH ROW EXECUTE FUNCTION own_row_check();
 INSERT INTO own VALUES ('r', 1), ('r', 2), ('r', 3);
+COPY own FROM stdin;
+r	4
+r	5
+\.
 DROP TRIGGER own_row_check ON own;
 DROP FUNCTION own_row_check();
 SELECT lambda.fast_path('own_view'), diff_count('own_view');
