@@ -174,7 +174,7 @@ BEGIN
              WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[v.batch_table, v.partial_view]::pg_catalog.oid[])
                AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
         LOOP
-            EXECUTE pg_catalog.format('REVOKE ALL ON %s, %s FROM %s',
+            EXECUTE pg_catalog.format('REVOKE ALL ON %s, %s FROM %s CASCADE',
                                       v.batch_table, v.partial_view, grantee);
         END LOOP;
         IF v.owner OPERATOR(pg_catalog.<>) keeper THEN

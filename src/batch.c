@@ -46,6 +46,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/queryenvironment.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -106,6 +107,13 @@ RunBatch(LambdaViewEntry *entry)
 	LambdaIdentity save;
 
 	MasterCheckUsable(entry->master);
+	if (CaptureInsertRunning(LayoutGet(entry->view)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot run a batch of lambda view \"%s\" while an insert into its master is running",
+						get_rel_name(entry->view)),
+				 errdetail("The rows the statement inserted so far would be counted twice: in the batch, and when the statement's rows are captured at its end."),
+				 errhint("Run the batch after the statement, for example from the next statement of the transaction.")));
 
 	/* 1: one run per view at a time */
 	values[0] = ObjectIdGetDatum(entry->view);

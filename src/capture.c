@@ -154,6 +154,7 @@ static void CaptureExecutorStart(QueryDesc *queryDesc, int eflags);
 static void CaptureExecutorEnd(QueryDesc *queryDesc);
 static void ForgetRunning(int level);
 static bool HasCaptureTrigger(Relation rel);
+static CommandId RunningCid(Oid relid);
 static List *PlanRows(CapturedView *cv, LambdaLayout *layout, List *tuples, int level,
 					  MemoryContext tmp);
 static void KeepRows(CapturedView *cv, LambdaLayout *layout, List *plan, int level,
@@ -196,7 +197,8 @@ CaptureExecutorStart(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 
 	if (!lambda_preloaded || (eflags & EXEC_FLAG_EXPLAIN_ONLY) ||
-		(queryDesc->operation != CMD_INSERT && !queryDesc->plannedstmt->hasModifyingCTE))
+		(queryDesc->operation != CMD_INSERT && queryDesc->operation != CMD_MERGE &&
+		 !queryDesc->plannedstmt->hasModifyingCTE))
 		return;
 	estate = queryDesc->estate;
 	foreach(lc, estate->es_opened_result_relations)
@@ -249,7 +251,7 @@ CaptureExecutorEnd(QueryDesc *queryDesc)
  * trigger.
  */
 void *
-CaptureCopyBegin(RangeVar *rv, void *key)
+CaptureCopyBegin(RangeVar *rv)
 {
 	Oid			relid = RangeVarGetRelid(rv, RowExclusiveLock, true);
 	Relation	rel;
@@ -268,13 +270,13 @@ CaptureCopyBegin(RangeVar *rv, void *key)
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	ri = palloc(sizeof(RunningInsert));
-	ri->query = key;
+	ri->query = ri;				/* a key of its own: COPY may recurse */
 	ri->level = GetCurrentTransactionNestLevel();
 	ri->cid = GetCurrentCommandId(false);
 	ri->relids = list_make1_oid(relid);
 	running = lcons(ri, running);
 	MemoryContextSwitchTo(old);
-	return key;
+	return ri;
 }
 
 void
@@ -293,6 +295,50 @@ CaptureCopyEnd(void *key)
 			pfree(ri);
 		}
 	}
+}
+
+/*
+ * The command id of the rows a capture on relid folds: that of the
+ * innermost running statement inserting into relid (a trigger of one
+ * statement may run another, into another master); the current one if none
+ * runs (a logical replication apply worker's insert, say).
+ */
+static CommandId
+RunningCid(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, running)
+	{
+		RunningInsert *ri = lfirst(lc);
+
+		if (list_member_oid(ri->relids, relid))
+			return ri->cid;
+	}
+	return GetCurrentCommandId(false);
+}
+
+/*
+ * Is a statement inserting into the view's master (or a partition) running
+ * in this backend?  A batch of the view must not run then: the rows it has
+ * inserted so far would be in the batch and, captured at its end, in the
+ * speed layer too.
+ */
+bool
+CaptureInsertRunning(LambdaLayout *layout)
+{
+	ListCell   *lc;
+	ListCell   *rlc;
+
+	foreach(lc, layout->rels)
+	{
+		foreach(rlc, running)
+		{
+			if (list_member_oid(((RunningInsert *) lfirst(rlc))->relids, lfirst_oid(lc)))
+				return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -524,8 +570,7 @@ CaptureViews(List *views, Relation rel, Tuplestorestate *rows, bool degrade)
 	List	  **results = palloc0(sizeof(List *) * nviews);
 	List	  **plans = palloc0(sizeof(List *) * nviews);
 	LambdaLayout **layouts = palloc0(sizeof(LambdaLayout *) * nviews);
-	CommandId	cid = running != NIL ? ((RunningInsert *) linitial(running))->cid :
-		GetCurrentCommandId(false);
+	CommandId	cid = RunningCid(RelationGetRelid(rel));
 	volatile bool ok = true;
 	volatile Oid forged = InvalidOid;
 	ListCell   *lc;

@@ -26,7 +26,8 @@ extern void CaptureRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
 						void (*emit) (HeapTuple tuple, void *arg), void *arg);
 extern bool CaptureExact(LambdaLayout *layout, Snapshot snapshot);
 extern void CaptureBatchPublished(Oid viewid, CommandId cid);
-extern void *CaptureCopyBegin(RangeVar *rv, void *key);
+extern void *CaptureCopyBegin(RangeVar *rv);
+extern bool CaptureInsertRunning(LambdaLayout *layout);
 extern void CaptureCopyEnd(void *key);
 
 #endif							/* LAMBDA_CAPTURE_H */

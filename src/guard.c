@@ -143,7 +143,7 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	/* A COPY into a master runs like an INSERT (capture.c) */
 	if (IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->is_from &&
 		((CopyStmt *) parsetree)->relation != NULL)
-		copying = CaptureCopyBegin(((CopyStmt *) parsetree)->relation, pstmt);
+		copying = CaptureCopyBegin(((CopyStmt *) parsetree)->relation);
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,

@@ -188,8 +188,20 @@ COPY own FROM stdin;
 r	4
 r	5
 \.
+-- ... and a MERGE that inserts
+MERGE INTO own o USING (VALUES ('r', 6), ('r', 7)) AS n(k, v) ON false
+ WHEN NOT MATCHED THEN INSERT VALUES (n.k, n.v);
 DROP TRIGGER own_row_check ON own;
 DROP FUNCTION own_row_check();
+-- a batch cannot run while an insert into the master is running: the rows
+-- inserted so far would count twice
+CREATE FUNCTION own_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM lambda.run_batch('own_view'); RETURN NULL; END $$;
+CREATE TRIGGER own_refresh AFTER INSERT ON own FOR EACH STATEMENT EXECUTE FUNCTION own_refresh();
+INSERT INTO own VALUES ('rb', 1), ('rb', 2);
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER own_refresh ON own;
+DROP FUNCTION own_refresh();
 SELECT lambda.fast_path('own_view'), diff_count('own_view');
 
 -- lambda.verify: the rows by which the view and its query differ

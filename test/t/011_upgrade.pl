@@ -25,6 +25,8 @@ sub sql { return $node->safe_psql('postgres', $_[0]) }
 sql(q{
 	CREATE EXTENSION lambda VERSION '0.1';
 	CREATE ROLE bob LOGIN;
+	CREATE ROLE carol;
+	CREATE ROLE dave;
 	CREATE TABLE events (id int NOT NULL, grp text NOT NULL, amount numeric);
 	SELECT lambda.create_master('events');
 	GRANT SELECT, TRIGGER ON events TO bob;
@@ -38,6 +40,9 @@ is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'lambda'}), '0.1', 
 sql(q{
 	UPDATE pg_class SET relowner = 'bob'::regrole, relacl = NULL, reloptions = NULL
 	 WHERE oid IN (SELECT batch_table FROM lambda.view UNION ALL SELECT partial_view FROM lambda.view);
+	-- bob passed a right on, with grant option, and carol passed it on
+	UPDATE pg_class SET relacl = '{bob=arwdDxt/bob,carol=r*/bob,dave=r/carol}'
+	 WHERE oid IN (SELECT batch_table FROM lambda.view);
 });
 sql(q{INSERT INTO events SELECT i, 'g' || (i % 7), 1 FROM generate_series(1001, 1200) i});
 # what 0.1 let bob attach to his batch table: extended statistics whose
@@ -65,6 +70,8 @@ is(sql(q{SELECT string_agg(DISTINCT relnamespace::regnamespace::text, ',')
 is(sql(q{SELECT has_table_privilege('bob', partial_view, 'SELECT') AND NOT has_table_privilege('bob', batch_table, 'INSERT')
 		 FROM lambda.view}), 't', 'bob reads the partial view, writes nothing');
 is(sql(q{SELECT has_function_privilege('bob', 'lambda.capture()', 'EXECUTE')}), 'f', 'capture() is not PUBLIC');
+is(sql(q{SELECT has_table_privilege('carol', batch_table, 'SELECT') OR has_table_privilege('dave', batch_table, 'SELECT')
+		 FROM lambda.view}), 'f', 'rights bob passed on are gone');
 is(sql(q{SELECT count(*) FROM pg_event_trigger WHERE evtname = 'lambda_ddl_end' AND 'CREATE SCHEMA' = ANY (evttags)}),
 	'1', 'the event trigger follows CREATE SCHEMA');
 
