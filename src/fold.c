@@ -395,7 +395,8 @@ Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group, MemoryContext 
 				{
 					cmp = DatumGetInt32(FunctionCall2Coll(merge, collation,
 														  value, group->values[i]));
-					if (state->kind == LAMBDA_STATE_MIN ? cmp >= 0 : cmp <= 0)
+					/* a tie takes the newer value, as min() and max() do */
+					if (state->kind == LAMBDA_STATE_MIN ? cmp > 0 : cmp < 0)
 						break;
 				}
 				Keep(group, i, value, state, cxt);

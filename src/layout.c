@@ -511,14 +511,19 @@ LayoutMerge(LambdaLayout *layout, Datum *a, bool *anull, Datum *b, bool *bnull)
 			case LAMBDA_STATE_SUM:
 				a[i] = FunctionCall2Coll(&layout->mergeFn[i], collation, a[i], b[i]);
 				break;
+			/*
+			 * Of two values that compare equal but differ (1.0 and 1.00,
+			 * '1 day' and '24 hours'), take b, the newer, as PostgreSQL's
+			 * min() and max() keep the last of them a scan meets.
+			 */
 			case LAMBDA_STATE_MIN:
 				if (DatumGetInt32(FunctionCall2Coll(&layout->mergeFn[i], collation,
-													b[i], a[i])) < 0)
+													b[i], a[i])) <= 0)
 					a[i] = b[i];
 				break;
 			case LAMBDA_STATE_MAX:
 				if (DatumGetInt32(FunctionCall2Coll(&layout->mergeFn[i], collation,
-													b[i], a[i])) > 0)
+													b[i], a[i])) >= 0)
 					a[i] = b[i];
 				break;
 		}

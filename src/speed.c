@@ -441,6 +441,8 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 		dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
 		uint32		first = probe ? hash % gen->nbuckets : 0;
 		uint32		end = probe ? first + 1 : gen->nbuckets;
+		List	   *visible = NIL;
+		ListCell   *lc;
 
 		for (i = first; i < end; i++)
 		{
@@ -458,12 +460,21 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 			}
 		}
 
+		/* Pending deltas oldest first (the list is newest first) */
+
 		for (dp = view->pending; DsaPointerIsValid(dp);)
 		{
 			LambdaDelta *delta = dsa_get_address(dsa, dp);
 
 			if (XidVisible(delta->xid, snapshot) && !Covered(dsa, gen, delta->xid) &&
 				!SettledInto(delta, gen))
+				visible = lcons(delta, visible);
+			dp = delta->next;
+		}
+		foreach(lc, visible)
+		{
+			LambdaDelta *delta = lfirst(lc);
+
 			{
 				char	   *item = DELTA_ITEMS(delta);
 
@@ -477,8 +488,8 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 					item += ITEM_SIZE(tuple.t_len);
 				}
 			}
-			dp = delta->next;
 		}
+		list_free(visible);
 	}
 	LWLockRelease(&view->lock);
 }

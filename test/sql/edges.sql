@@ -104,6 +104,24 @@ SELECT * FROM odd_by_m;
 SELECT diff_count('odd_by_m');
 SELECT count(*) AS stray FROM pg_class WHERE relname = 'bad';
 
+-- min and max of values that compare equal but differ keep the newer one,
+-- as min() and max() keep the last a scan meets
+CREATE TABLE ties (k int, i interval, n numeric, a numeric[]);
+SELECT lambda.create_master('ties');
+SELECT lambda.create_view('ties_view', 'SELECT k, min(i) AS mi, max(i) AS xi, min(n) AS mn, max(a) AS xa FROM ties GROUP BY k');
+INSERT INTO ties VALUES (1, '1 day', 1.0, '{1.0}');
+SELECT lambda.run_batch('ties_view');
+INSERT INTO ties VALUES (1, '24 hours', 1.00, '{1.00}');
+BEGIN;
+INSERT INTO ties VALUES (2, '1 day', 3.0, '{3.0}');
+INSERT INTO ties VALUES (2, '24 hours', 3.000, '{3.000}');
+SELECT * FROM ties_view ORDER BY k;
+SELECT k, min(i), max(i), min(n), max(a) FROM ties GROUP BY k ORDER BY k;
+COMMIT;
+SELECT lambda.fast_path('ties_view'), count(*) AS differing FROM lambda.verify('ties_view');
+SELECT lambda.drop_view('ties_view');
+DROP TABLE ties;
+
 -- a definition means what it said, whatever the session's settings
 CREATE SCHEMA hostile;
 CREATE FUNCTION hostile.lower(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT ''x''';
