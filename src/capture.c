@@ -152,7 +152,8 @@ static bool CapturesFor(LambdaLayout *layout, Relation rel);
 static CapturedView *FindView(Oid viewid, bool create);
 static void CaptureExecutorStart(QueryDesc *queryDesc, int eflags);
 static void CaptureExecutorEnd(QueryDesc *queryDesc);
-static void ForgetRunning(int level);
+static void *PushRunning(void *key, CommandId cid, List *relids);
+static void DropRunning(void *key, int level);
 static bool HasCaptureTrigger(Relation rel);
 static CommandId RunningCid(Oid relid);
 static List *PlanRows(CapturedView *cv, LambdaLayout *layout, List *tuples, int level,
@@ -209,35 +210,13 @@ CaptureExecutorStart(QueryDesc *queryDesc, int eflags)
 			relids = lappend_oid(relids, RelationGetRelid(rri->ri_RelationDesc));
 	}
 	if (relids != NIL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-		RunningInsert *ri = palloc(sizeof(RunningInsert));
-
-		ri->query = queryDesc;
-		ri->level = GetCurrentTransactionNestLevel();
-		ri->cid = estate->es_output_cid;
-		ri->relids = list_copy(relids);
-		running = lcons(ri, running);
-		MemoryContextSwitchTo(old);
-	}
+		(void) PushRunning(queryDesc, estate->es_output_cid, relids);
 }
 
 static void
 CaptureExecutorEnd(QueryDesc *queryDesc)
 {
-	ListCell   *lc;
-
-	foreach(lc, running)
-	{
-		RunningInsert *ri = lfirst(lc);
-
-		if (ri->query == (void *) queryDesc)
-		{
-			running = foreach_delete_current(running, lc);
-			list_free(ri->relids);
-			pfree(ri);
-		}
-	}
+	DropRunning(queryDesc, 0);
 	if (prev_ExecutorEnd)
 		prev_ExecutorEnd(queryDesc);
 	else
@@ -255,32 +234,52 @@ CaptureCopyBegin(RangeVar *rv)
 {
 	Oid			relid = RangeVarGetRelid(rv, RowExclusiveLock, true);
 	Relation	rel;
-	MemoryContext old;
-	RunningInsert *ri;
+	bool		captured;
 
 	if (!lambda_preloaded || !OidIsValid(relid))
 		return NULL;
 	rel = relation_open(relid, NoLock);
-	if (!HasCaptureTrigger(rel))
-	{
-		relation_close(rel, NoLock);
-		return NULL;
-	}
+	captured = HasCaptureTrigger(rel);
 	relation_close(rel, NoLock);
+	if (!captured)
+		return NULL;
 
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	ri = palloc(sizeof(RunningInsert));
-	ri->query = ri;				/* a key of its own: COPY may recurse */
-	ri->level = GetCurrentTransactionNestLevel();
-	ri->cid = GetCurrentCommandId(false);
-	ri->relids = list_make1_oid(relid);
-	running = lcons(ri, running);
-	MemoryContextSwitchTo(old);
-	return ri;
+	/* a key of its own: a COPY may recurse through its triggers */
+	return PushRunning(NULL, GetCurrentCommandId(false), list_make1_oid(relid));
 }
 
 void
 CaptureCopyEnd(void *key)
+{
+	DropRunning(key, 0);
+}
+
+/*
+ * Note a statement inserting into relids, with the command id of its rows,
+ * as running; key identifies it to DropRunning (NULL: the entry itself).
+ * Returns the key.
+ */
+static void *
+PushRunning(void *key, CommandId cid, List *relids)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	RunningInsert *ri = palloc(sizeof(RunningInsert));
+
+	ri->query = key != NULL ? key : ri;
+	ri->level = GetCurrentTransactionNestLevel();
+	ri->cid = cid;
+	ri->relids = list_copy(relids);
+	running = lcons(ri, running);
+	MemoryContextSwitchTo(old);
+	return ri->query;
+}
+
+/*
+ * Drop the running statement key, or (key NULL) those of aborted
+ * (sub)transactions at level and above, which never reach their end.
+ */
+static void
+DropRunning(void *key, int level)
 {
 	ListCell   *lc;
 
@@ -288,7 +287,7 @@ CaptureCopyEnd(void *key)
 	{
 		RunningInsert *ri = lfirst(lc);
 
-		if (ri->query == key)
+		if (key != NULL ? ri->query == key : ri->level >= level)
 		{
 			running = foreach_delete_current(running, lc);
 			list_free(ri->relids);
@@ -339,28 +338,6 @@ CaptureInsertRunning(LambdaLayout *layout)
 		}
 	}
 	return false;
-}
-
-/*
- * Forget the running statements of aborted (sub)transactions at level and
- * above: they never reach ExecutorEnd.
- */
-static void
-ForgetRunning(int level)
-{
-	ListCell   *lc;
-
-	foreach(lc, running)
-	{
-		RunningInsert *ri = lfirst(lc);
-
-		if (ri->level >= level)
-		{
-			running = foreach_delete_current(running, lc);
-			list_free(ri->relids);
-			pfree(ri);
-		}
-	}
 }
 
 /*
@@ -914,17 +891,12 @@ CaptureExact(LambdaLayout *layout, Snapshot snapshot)
 	CapturedView *cv = FindView(layout->viewid, false);
 	ListCell   *lc;
 
+	if (CaptureInsertRunning(layout))
+		return false;
 	foreach(lc, layout->rels)
 	{
-		ListCell   *rlc;
-
 		if (AfterTriggerPendingOnRel(lfirst_oid(lc)))
 			return false;
-		foreach(rlc, running)
-		{
-			if (list_member_oid(((RunningInsert *) lfirst(rlc))->relids, lfirst_oid(lc)))
-				return false;
-		}
 	}
 	if (cv == NULL)
 		return true;
@@ -992,7 +964,7 @@ CaptureXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			ForgetRunning(0);
+			DropRunning(NULL, 0);
 			/* CaptureContext goes with TopTransactionContext */
 			captured = NIL;
 			folded = NIL;
@@ -1013,7 +985,7 @@ CaptureSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 	/* A statement that failed in the subtransaction fires no more triggers */
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
-		ForgetRunning(level);
+		DropRunning(NULL, level);
 		foreach(lc, folded)
 		{
 			if (((FoldedStatement *) lfirst(lc))->level >= level)

@@ -250,6 +250,26 @@ CreateInternalObjects(Oid viewid, LambdaViewDef *def)
 }
 
 /*
+ * A copy of relid's ACL, or NULL when it has the default privileges.
+ */
+static Acl *
+RelationAcl(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Datum		acl;
+	bool		isnull;
+	Acl		   *copy = NULL;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	acl = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
+	if (!isnull)
+		copy = DatumGetAclPCopy(acl);
+	ReleaseSysCache(tuple);
+	return copy;
+}
+
+/*
  * Leave relid (an internal relation, owned by the catalog owner) readable
  * by reader alone, or by nobody else with reader InvalidOid: revoke what
  * default privileges or an earlier owner of the view were given.  Caller
@@ -260,36 +280,23 @@ ViewsGrantOnly(Oid relid, Oid reader)
 {
 	char	   *name = QualifiedRelationName(relid);
 	Oid			relowner = IdentityRelationOwner(relid);
-	HeapTuple	tuple;
-	Datum		acl;
-	bool		isnull;
+	Acl		   *acl = RelationAcl(relid);
 	bool		granted = false;
 	List	   *revoke = NIL;
 	ListCell   *lc;
+	int			i;
 
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	acl = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
-	if (!isnull)
+	for (i = 0; acl != NULL && i < ACL_NUM(acl); i++)
 	{
-		Acl		   *items = DatumGetAclPCopy(acl);
-		AclItem    *item = ACL_DAT(items);
-		int			i;
+		AclItem    *item = &ACL_DAT(acl)[i];
 
-		for (i = 0; i < ACL_NUM(items); i++)
-		{
-			Oid			grantee = item[i].ai_grantee;
-
-			if (grantee == relowner)
-				continue;
-			if (grantee == reader && item[i].ai_privs == ACL_SELECT)
-				granted = true;
-			else if (!list_member_oid(revoke, grantee))
-				revoke = lappend_oid(revoke, grantee);
-		}
+		if (item->ai_grantee == relowner)
+			continue;
+		if (item->ai_grantee == reader && item->ai_privs == ACL_SELECT)
+			granted = true;
+		else if (!list_member_oid(revoke, item->ai_grantee))
+			revoke = lappend_oid(revoke, item->ai_grantee);
 	}
-	ReleaseSysCache(tuple);
 
 	foreach(lc, revoke)
 	{
@@ -312,29 +319,18 @@ ViewsGrantOnly(Oid relid, Oid reader)
 Oid
 ViewsPartialReader(Oid partialView)
 {
-	HeapTuple	tuple;
-	Datum		acl;
-	bool		isnull;
 	Oid			relowner = IdentityRelationOwner(partialView);
 	Oid			reader = relowner;
+	Acl		   *acl = RelationAcl(partialView);
+	int			i;
 
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(partialView));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", partialView);
-	acl = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
-	if (!isnull)
+	for (i = 0; acl != NULL && i < ACL_NUM(acl); i++)
 	{
-		Acl		   *items = DatumGetAclPCopy(acl);
-		AclItem    *item = ACL_DAT(items);
-		int			i;
+		Oid			grantee = ACL_DAT(acl)[i].ai_grantee;
 
-		for (i = 0; i < ACL_NUM(items); i++)
-		{
-			if (item[i].ai_grantee != relowner && item[i].ai_grantee != ACL_ID_PUBLIC)
-				reader = item[i].ai_grantee;
-		}
+		if (grantee != relowner && grantee != ACL_ID_PUBLIC)
+			reader = grantee;
 	}
-	ReleaseSysCache(tuple);
 	return reader;
 }
 
