@@ -13,6 +13,7 @@ OBJS = \
 	src/guard.o \
 	src/identity.o \
 	src/ddl.o \
+	src/restore.o \
 	src/guc.o \
 	src/shmem.o \
 	src/layout.o \

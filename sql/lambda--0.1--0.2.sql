@@ -6,11 +6,100 @@
  * The internal schema: every view's batch table and partial view, owned by
  * the extension's owner and guarded (src/guard.c).  USAGE lets a view's
  * owner read its own partial view; nothing in it is readable otherwise.
+ * pg_dump leaves "pg_" schemas out: a restore makes these anew
+ * (src/restore.c).
  */
-CREATE SCHEMA lambda_internal;
-GRANT USAGE ON SCHEMA lambda_internal TO PUBLIC;
-COMMENT ON SCHEMA lambda_internal IS
+SELECT pg_catalog.set_config('allow_system_table_mods', 'on', true);
+CREATE SCHEMA pg_lambda;
+SELECT pg_catalog.set_config('allow_system_table_mods', 'off', true);
+GRANT USAGE ON SCHEMA pg_lambda TO PUBLIC;
+COMMENT ON SCHEMA pg_lambda IS
 'lambda''s internal objects: batch tables and partial-state views of lambda views';
+
+/*
+ * Views get ids, which a dump keeps where OIDs change: a 0.1 view's id is
+ * its OID, which 0.1 put into its internal names, its capture triggers'
+ * names and arguments, its definition and its job, so that those stay
+ * right; the definition and the job then name the view by id (below).
+ * The catalog records internal relations as plain OIDs, which a restore
+ * replaces: as regclass, a dump would hold names that do not exist yet.
+ * lambda.views stops reading batch_table while its type changes.
+ */
+CREATE OR REPLACE VIEW lambda.views AS
+SELECT v.view,
+       v.master,
+       NULL::pg_catalog.regclass AS batch_table,
+       v.schedule,
+       v.batch_version,
+       v.batch_finished AS last_batch_finished,
+       v.batch_duration AS last_batch_duration,
+       v.batch_groups,
+       s.groups AS speed_groups,
+       s.bytes AS speed_bytes,
+       s.state AS speed_state,
+       s.pending AS speed_pending
+FROM lambda.view v, LATERAL lambda.speed_status(v.view) s;
+ALTER TABLE lambda.view ALTER COLUMN batch_table TYPE pg_catalog.oid,
+                        ALTER COLUMN partial_view TYPE pg_catalog.oid,
+                        ADD COLUMN id pg_catalog.int8;
+UPDATE lambda.view SET id = view::pg_catalog.oid::pg_catalog.int8;
+CREATE SEQUENCE lambda.view_id_seq AS bigint;
+SELECT pg_catalog.setval('lambda.view_id_seq',
+                         pg_catalog.max(id) OPERATOR(pg_catalog.+) 1, false)
+  FROM lambda.view HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+ALTER TABLE lambda.view ALTER COLUMN id SET DEFAULT pg_catalog.nextval('lambda.view_id_seq'),
+                        ALTER COLUMN id SET NOT NULL,
+                        ADD UNIQUE (id);
+COMMENT ON COLUMN lambda.view.query IS
+'the view''s query as PostgreSQL normalized it, every name qualified';
+
+SELECT pg_catalog.pg_extension_config_dump('lambda.master', '');
+SELECT pg_catalog.pg_extension_config_dump('lambda.view', '');
+SELECT pg_catalog.pg_extension_config_dump('lambda.view_id_seq', '');
+
+CREATE FUNCTION lambda.on_view_restore()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'on_view_restore'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION lambda.on_view_restore() IS
+'makes the internal relations of a lambda view whose catalog row a restore loads';
+REVOKE ALL ON FUNCTION lambda.on_view_restore() FROM PUBLIC;
+
+CREATE TRIGGER lambda_view_restore BEFORE INSERT ON lambda.view
+    FOR EACH ROW EXECUTE FUNCTION lambda.on_view_restore();
+ALTER TABLE lambda.view ENABLE ALWAYS TRIGGER lambda_view_restore;
+
+CREATE FUNCTION lambda.serve(view_id bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'serve'
+LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.serve(bigint) IS
+'lambda.merged of the lambda view with this id (lambda.views.id): what the view''s own definition reads';
+
+CREATE FUNCTION lambda.scheduled_batch(view_id bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'scheduled_batch'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION lambda.scheduled_batch(bigint) IS
+'lambda.run_batch of the lambda view with this id (lambda.views.id): what its pg_cron job runs';
+
+/* Definitions and jobs name their view by id */
+DO $$
+DECLARE
+    v record;
+BEGIN
+    FOR v IN SELECT l.view, l.id, l.cron_jobid FROM lambda.view l
+    LOOP
+        EXECUTE pg_catalog.format('CREATE OR REPLACE VIEW %s AS %s', v.view,
+            pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef(v.view),
+                                      'lambda\.merged\(\(\d+\)::regclass\)',
+                                      pg_catalog.format('lambda.serve(%L::bigint)', v.id)));
+        IF v.cron_jobid IS NOT NULL AND pg_catalog.to_regclass('cron.job') IS NOT NULL THEN
+            EXECUTE 'UPDATE cron.job SET command = $1 WHERE jobid OPERATOR(pg_catalog.=) $2'
+              USING pg_catalog.format('SELECT lambda.scheduled_batch(%s)', v.id), v.cron_jobid;
+        END IF;
+    END LOOP;
+END $$;
 
 /* Tests wait for a worker round with it */
 CREATE FUNCTION lambda.settle_rounds(view regclass)
@@ -74,7 +163,7 @@ COMMENT ON FUNCTION lambda.view_status(regclass) IS
 CREATE OR REPLACE VIEW lambda.views AS
 SELECT v.view,
        v.master,
-       v.batch_table,
+       v.batch_table::pg_catalog.regclass AS batch_table,
        v.schedule,
        v.batch_version,
        v.batch_finished AS last_batch_finished,
@@ -85,7 +174,8 @@ SELECT v.view,
        s.state AS speed_state,
        s.pending AS speed_pending,
        s.reason AS slow_reason,
-       s.since AS slow_since
+       s.since AS slow_since,
+       v.id
 FROM lambda.view v, LATERAL lambda.view_status(v.view) s;
 
 /* capture() and the event trigger functions are lambda's alone */
@@ -116,7 +206,8 @@ DECLARE
     grantee name;
     obj text;
 BEGIN
-    FOR v IN SELECT l.batch_table, l.partial_view,
+    FOR v IN SELECT l.batch_table::pg_catalog.regclass AS batch_table,
+                    l.partial_view::pg_catalog.regclass AS partial_view,
                     pg_catalog.pg_get_userbyid(c.relowner) AS owner
                FROM lambda.view l JOIN pg_catalog.pg_class c
                  ON c.oid OPERATOR(pg_catalog.=) l.view
@@ -165,8 +256,8 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', v.batch_table, keeper);
         EXECUTE pg_catalog.format('ALTER VIEW %s OWNER TO %I', v.partial_view, keeper);
         EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', v.partial_view);
-        EXECUTE pg_catalog.format('ALTER TABLE %s SET SCHEMA lambda_internal', v.batch_table);
-        EXECUTE pg_catalog.format('ALTER VIEW %s SET SCHEMA lambda_internal', v.partial_view);
+        EXECUTE pg_catalog.format('ALTER TABLE %s SET SCHEMA pg_lambda', v.batch_table);
+        EXECUTE pg_catalog.format('ALTER VIEW %s SET SCHEMA pg_lambda', v.partial_view);
         FOR grantee IN
             SELECT DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'public'
                                  ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END

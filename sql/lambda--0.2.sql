@@ -9,10 +9,16 @@ GRANT USAGE ON SCHEMA lambda TO PUBLIC;
  * The internal schema: every view's batch table and partial view, owned by
  * the extension's owner and guarded (src/guard.c).  USAGE lets a view's
  * owner read its own partial view; nothing in it is readable otherwise.
+ * Its name starts with "pg_", which only a superuser may give a schema:
+ * pg_dump leaves such schemas out, as it leaves out pg_toast, so a dump
+ * holds none of these relations and a restore makes them anew from the
+ * catalog (src/restore.c).  Tools list what is in them as system objects.
  */
-CREATE SCHEMA lambda_internal;
-GRANT USAGE ON SCHEMA lambda_internal TO PUBLIC;
-COMMENT ON SCHEMA lambda_internal IS
+SELECT pg_catalog.set_config('allow_system_table_mods', 'on', true);
+CREATE SCHEMA pg_lambda;
+SELECT pg_catalog.set_config('allow_system_table_mods', 'off', true);
+GRANT USAGE ON SCHEMA pg_lambda TO PUBLIC;
+COMMENT ON SCHEMA pg_lambda IS
 'lambda''s internal objects: batch tables and partial-state views of lambda views';
 
 /*
@@ -36,11 +42,20 @@ CREATE TABLE lambda.master (
 );
 COMMENT ON TABLE lambda.master IS 'append-only master tables';
 
+/*
+ * A view's id names what must outlive its OID, which a dump and restore
+ * changes: its internal relations (pg_lambda.batch_<id>, partial_<id>),
+ * its capture triggers and their argument, the function its definition
+ * reads (lambda.serve(<id>)) and its pg_cron job's command.
+ */
+CREATE SEQUENCE lambda.view_id_seq AS bigint;
+
 CREATE TABLE lambda.view (
     view            regclass PRIMARY KEY,
+    id              bigint NOT NULL UNIQUE DEFAULT pg_catalog.nextval('lambda.view_id_seq'),
     master          regclass NOT NULL REFERENCES lambda.master,
-    batch_table     regclass NOT NULL,
-    partial_view    regclass NOT NULL,
+    batch_table     oid NOT NULL,
+    partial_view    oid NOT NULL,
     query           text NOT NULL,
     schedule        text,
     cron_jobid      bigint,
@@ -55,6 +70,30 @@ COMMENT ON TABLE lambda.view IS
 'lambda views: their definition, batch table and the last published batch';
 COMMENT ON COLUMN lambda.view.batch_snapshot IS
 'the snapshot the published batch was computed under: the cut between batch and speed layer';
+COMMENT ON COLUMN lambda.view.query IS
+'the view''s query as PostgreSQL normalized it, every name qualified';
+
+/*
+ * pg_dump keeps the catalog's rows (views and masters by name, as regclass
+ * prints them) and the sequence; a restore loads them after the views and
+ * masters they name exist, and the trigger below makes each view's
+ * internal relations anew.
+ */
+SELECT pg_catalog.pg_extension_config_dump('lambda.master', '');
+SELECT pg_catalog.pg_extension_config_dump('lambda.view', '');
+SELECT pg_catalog.pg_extension_config_dump('lambda.view_id_seq', '');
+
+CREATE FUNCTION lambda.on_view_restore()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'on_view_restore'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION lambda.on_view_restore() IS
+'makes the internal relations of a lambda view whose catalog row a restore loads';
+REVOKE ALL ON FUNCTION lambda.on_view_restore() FROM PUBLIC;
+
+CREATE TRIGGER lambda_view_restore BEFORE INSERT ON lambda.view
+    FOR EACH ROW EXECUTE FUNCTION lambda.on_view_restore();
+ALTER TABLE lambda.view ENABLE ALWAYS TRIGGER lambda_view_restore;
 
 REVOKE ALL ON lambda.master, lambda.view FROM PUBLIC;
 GRANT SELECT ON lambda.master, lambda.view TO PUBLIC;
@@ -86,7 +125,7 @@ COMMENT ON FUNCTION lambda.settle_rounds(regclass) IS
 CREATE VIEW lambda.views AS
 SELECT v.view,
        v.master,
-       v.batch_table,
+       v.batch_table::pg_catalog.regclass AS batch_table,
        v.schedule,
        v.batch_version,
        v.batch_finished AS last_batch_finished,
@@ -97,7 +136,8 @@ SELECT v.view,
        s.state AS speed_state,
        s.pending AS speed_pending,
        s.reason AS slow_reason,
-       s.since AS slow_since
+       s.since AS slow_since,
+       v.id
 FROM lambda.view v, LATERAL lambda.view_status(v.view) s;
 COMMENT ON VIEW lambda.views IS
 'one row per lambda view: its layers, how fresh and how big they are';
@@ -163,6 +203,14 @@ LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.merged(regclass) IS
 'partial states of a lambda view, batch table and speed layer merged, as the caller''s snapshot sees them';
 
+/* What a view's definition reads: lambda.merged, the view named by its id */
+CREATE FUNCTION lambda.serve(view_id bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'serve'
+LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.serve(bigint) IS
+'lambda.merged of the lambda view with this id (lambda.views.id): what the view''s own definition reads';
+
 /*
  * capture() is lambda's to attach: nobody may hang it on a table of their
  * own to feed someone else's view (it also refuses to fire on any table but
@@ -227,6 +275,13 @@ AS 'MODULE_PATHNAME', 'run_batch'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.run_batch(regclass) IS
 'recomputes a lambda view''s batch table from its whole master; returns the number of groups';
+
+CREATE FUNCTION lambda.scheduled_batch(view_id bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'scheduled_batch'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION lambda.scheduled_batch(bigint) IS
+'lambda.run_batch of the lambda view with this id (lambda.views.id): what its pg_cron job runs';
 
 CREATE FUNCTION lambda.alter_schedule(view regclass, schedule text)
 RETURNS void

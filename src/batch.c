@@ -59,10 +59,12 @@
 #include "lambda.h"
 #include "layout.h"
 #include "master.h"
+#include "restore.h"
 #include "shmem.h"
 #include "speed.h"
 
 PG_FUNCTION_INFO_V1(run_batch);
+PG_FUNCTION_INFO_V1(scheduled_batch);
 
 static Tuplestorestate *ComputeUnderSnapshot(Oid partialView, Snapshot snap);
 static void Publish(LambdaViewEntry *entry, Tuplestorestate *groups);
@@ -91,6 +93,27 @@ run_batch(PG_FUNCTION_ARGS)
 }
 
 /*
+ * scheduled_batch(view_id bigint) returns bigint
+ *
+ * run_batch of the view with this id: what a view's pg_cron job runs.
+ */
+Datum
+scheduled_batch(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	Oid			viewid;
+
+	LambdaCheckPreloaded();
+	viewid = CatalogViewById(id);
+	if (!OidIsValid(viewid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("lambda view with id " INT64_FORMAT " does not exist", id),
+				 errhint("The view lambda.views lists the lambda views and their ids.")));
+	return DirectFunctionCall1(run_batch, ObjectIdGetDatum(viewid));
+}
+
+/*
  * Recompute and publish the batch of a view; return the number of groups.
  * The caller is connected to SPI and has checked the caller's right to run
  * it.
@@ -107,6 +130,13 @@ RunBatch(LambdaViewEntry *entry)
 	LambdaIdentity save;
 
 	MasterCheckUsable(entry->master);
+	if (!RestoreCaptureInPlace(entry->id, entry->master))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot run a batch of lambda view \"%s\" before its capture triggers exist",
+						get_rel_name(entry->view)),
+				 errdetail("Rows inserted before the triggers exist would be in neither layer. A restore creates them after loading the data."),
+				 errhint("Run the batch once the restore has finished.")));
 	if (CaptureInsertRunning(LayoutGet(entry->view)))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

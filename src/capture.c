@@ -54,6 +54,7 @@
 #include "utils/rel.h"
 
 #include "capture.h"
+#include "catalog.h"
 #include "fold.h"
 #include "lambda.h"
 #include "layout.h"
@@ -364,15 +365,16 @@ HasCaptureTrigger(Relation rel)
 }
 
 /*
- * The view a capture trigger is for: its only argument.
+ * The view a capture trigger is for: its only argument is the view's id
+ * (catalog.c).  InvalidOid when no view has it.
  */
 static Oid
 TriggerView(Trigger *trigger)
 {
 	if (trigger->tgnargs != 1)
 		elog(ERROR, "lambda capture trigger must have one argument");
-	return DatumGetObjectId(DirectFunctionCall1(oidin,
-												CStringGetDatum(trigger->tgargs[0])));
+	return CatalogViewById(DatumGetInt64(DirectFunctionCall1(int8in,
+															 CStringGetDatum(trigger->tgargs[0]))));
 }
 
 /*

@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
@@ -32,6 +33,7 @@
 #include "catalog.h"
 #include "identity.h"
 #include "lambda.h"
+#include "layout.h"
 
 /*
  * Run one statement as the catalog owner (identity.c) and return the number
@@ -99,7 +101,7 @@ CheckViewOwner(Oid viewid)
 }
 
 /*
- * The schema views' internal relations are created in: lambda_internal, or
+ * The schema views' internal relations are created in: pg_lambda, or
  * lambda itself while the extension is still at 0.1 (before ALTER EXTENSION
  * UPDATE made the internal schema).
  */
@@ -109,6 +111,100 @@ CatalogInternalNamespace(void)
 	Oid			nsp = get_namespace_oid(LAMBDA_INTERNAL_SCHEMA_NAME, true);
 
 	return OidIsValid(nsp) ? nsp : get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
+}
+
+/*
+ * Does the catalog give views ids?  Not while the extension is still at
+ * 0.1, whose views are named by their OIDs: there a view's "id" is its OID,
+ * which is what 0.1 put into names, trigger arguments and definitions, and
+ * ALTER EXTENSION UPDATE makes it the view's id.
+ */
+bool
+CatalogHasIds(void)
+{
+	Oid			catalog = get_relname_relid("view", get_namespace_oid(LAMBDA_SCHEMA_NAME, false));
+
+	return get_attnum(catalog, "id") != InvalidAttrNumber;
+}
+
+/*
+ * The id a new view viewid gets.  Caller is connected to SPI.
+ */
+int64
+CatalogNextViewId(Oid viewid)
+{
+	bool		isnull;
+
+	if (!CatalogHasIds())
+		return (int64) viewid;
+	CatalogExec("SELECT pg_catalog.nextval('lambda.view_id_seq'::pg_catalog.regclass)",
+				0, NULL, NULL, NULL);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									   1, &isnull));
+}
+
+/*
+ * Name of a view's internal object of this kind ("batch", "partial", or a
+ * capture trigger's "lambda_capture" and "lambda_capture_row").
+ */
+char *
+CatalogInternalName(const char *kind, int64 id)
+{
+	return psprintf("%s_" INT64_FORMAT, kind, id);
+}
+
+/*
+ * The lambda view with this id, or InvalidOid.  Capture triggers and view
+ * definitions name their view by id and ask at every statement: answers
+ * are kept, and one is trusted while the view's layout, which a drop or any
+ * change of the view invalidates, is valid and has that id.
+ */
+Oid
+CatalogViewById(int64 id)
+{
+	static HTAB *ids = NULL;
+	struct IdEntry
+	{
+		int64		id;
+		Oid			viewid;
+	}		   *cached;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	Oid			viewid = InvalidOid;
+	bool		isnull;
+	int			ret;
+
+	if (ids == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(struct IdEntry);
+		ids = hash_create("lambda view ids", 16, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	cached = hash_search(ids, &id, HASH_FIND, NULL);
+	if (cached != NULL && LayoutHasId(cached->viewid, id))
+		return cached->viewid;
+
+	if (!CatalogHasIds())
+		return (id > 0 && id <= PG_UINT32_MAX) ? (Oid) id : InvalidOid;
+
+	SPI_connect();
+	ret = SPI_execute_with_args("SELECT view FROM lambda.view WHERE id OPERATOR(pg_catalog.=) $1",
+								1, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+		viewid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+
+	if (OidIsValid(viewid))
+	{
+		cached = hash_search(ids, &id, HASH_ENTER, NULL);
+		cached->viewid = viewid;
+	}
+	return viewid;
 }
 
 /*
@@ -143,8 +239,12 @@ CatalogGetView(Oid viewid, LambdaViewEntry *entry)
 	Datum		d;
 	int			ret;
 
-	ret = SPI_execute_with_args("SELECT view, master, batch_table, partial_view, "
-								"schedule, cron_jobid, batch_version "
+	ret = SPI_execute_with_args(CatalogHasIds() ?
+								"SELECT view, master, batch_table, partial_view, "
+								"schedule, cron_jobid, batch_version, id "
+								"FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1" :
+								"SELECT view, master, batch_table, partial_view, "
+								"schedule, cron_jobid, batch_version, view::pg_catalog.oid::pg_catalog.int8 "
 								"FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1",
 								1, argtypes, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -163,6 +263,7 @@ CatalogGetView(Oid viewid, LambdaViewEntry *entry)
 	d = SPI_getbinval(tuple, tupdesc, 6, &isnull);
 	entry->cronJobId = isnull ? 0 : DatumGetInt64(d);
 	entry->batchVersion = DatumGetInt64(SPI_getbinval(tuple, tupdesc, 7, &isnull));
+	entry->id = DatumGetInt64(SPI_getbinval(tuple, tupdesc, 8, &isnull));
 	return true;
 }
 

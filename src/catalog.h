@@ -14,6 +14,7 @@
 typedef struct LambdaViewEntry
 {
 	Oid			view;			/* the user-facing merged view */
+	int64		id;				/* its id, which a restore keeps */
 	Oid			master;			/* its master table */
 	Oid			batchTable;		/* the published batch */
 	Oid			partialView;	/* the partial-state query over the master */
@@ -30,9 +31,13 @@ extern char *RelationDisplayName(Oid relid);
 extern void CheckViewOwner(Oid viewid);
 extern bool CatalogIsMaster(Oid relid);
 extern Oid	CatalogInternalNamespace(void);
+extern bool CatalogHasIds(void);
+extern int64 CatalogNextViewId(Oid viewid);
+extern Oid	CatalogViewById(int64 id);
+extern char *CatalogInternalName(const char *kind, int64 id);
 
 /* views.c */
-extern void CaptureTriggerOn(Oid viewid, Oid relid);
+extern void CaptureTriggerOn(Oid viewid, int64 id, Oid relid);
 extern bool CatalogGetView(Oid viewid, LambdaViewEntry *entry);
 extern void CatalogGetViewOrError(Oid viewid, LambdaViewEntry *entry);
 

@@ -33,6 +33,7 @@
 #include "postgres.h"
 
 #include "commands/event_trigger.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -224,7 +225,10 @@ on_ddl_end(PG_FUNCTION_ARGS)
 		Oid			viewid = DatumGetObjectId(SPI_getbinval(views->vals[i],
 															views->tupdesc, 1, &isnull));
 
-		if (DatumGetBool(SPI_getbinval(views->vals[i], views->tupdesc, 2, &isnull)))
+		/* the update script gives 0.1's views definitions of 0.2 */
+		if (DatumGetBool(SPI_getbinval(views->vals[i], views->tupdesc, 2, &isnull)) &&
+			!(creating_extension &&
+			  CurrentExtensionObject == get_extension_oid(LAMBDA_EXTENSION_NAME, true)))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot replace the definition of lambda view \"%s\"",
@@ -255,7 +259,17 @@ CapturePartitions(void)
 	int			ret;
 
 	/* ATTACH PARTITION names the parent: look at the whole tree below */
-	ret = SPI_execute("SELECT DISTINCT v.view, p.relid "
+	ret = SPI_execute(CatalogHasIds() ?
+					  "SELECT DISTINCT v.view, p.relid, v.id "
+					  "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
+					  "CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.objid) p "
+					  "JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) p.relid "
+					  "CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(p.relid) a "
+					  "JOIN lambda.view v ON v.master OPERATOR(pg_catalog.=) a.relid "
+					  "WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+					  "AND r.relispartition "
+					  "AND p.relid OPERATOR(pg_catalog.<>) v.master" :
+					  "SELECT DISTINCT v.view, p.relid, v.view::pg_catalog.oid::pg_catalog.int8 "
 					  "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
 					  "CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.objid) p "
 					  "JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) p.relid "
@@ -274,6 +288,7 @@ CapturePartitions(void)
 		bool		isnull;
 
 		CaptureTriggerOn(DatumGetObjectId(SPI_getbinval(pairs->vals[i], pairs->tupdesc, 1, &isnull)),
+						 DatumGetInt64(SPI_getbinval(pairs->vals[i], pairs->tupdesc, 3, &isnull)),
 						 DatumGetObjectId(SPI_getbinval(pairs->vals[i], pairs->tupdesc, 2, &isnull)));
 	}
 }

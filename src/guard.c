@@ -58,6 +58,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "commands/trigger.h"
 
 #include "catalog.h"
 #include "ddl.h"
@@ -65,6 +66,7 @@
 #include "lambda.h"
 #include "capture.h"
 #include "master.h"
+#include "restore.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -89,6 +91,7 @@ static List *TruncateCascade(List *relids);
 static Oid	InternalOwner(Oid relid);
 static Oid	MasterOf(Oid relid);
 static bool IsLambdaTrigger(Oid relid, const char *name);
+static char LambdaTriggerFires(Oid relid, const char *name);
 
 void
 GuardInit(void)
@@ -140,6 +143,19 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		SPI_finish();
 	}
 
+	/* What a restore would create twice is there (restore.c) */
+	if (installed && IsA(parsetree, CreateTrigStmt) &&
+		RestoreIsCaptureTrigger((CreateTrigStmt *) parsetree))
+	{
+		bool		exists;
+
+		SPI_connect();
+		exists = RestoreTriggerExists((CreateTrigStmt *) parsetree);
+		SPI_finish();
+		if (exists)
+			return;
+	}
+
 	/* A COPY into a master runs like an INSERT (capture.c) */
 	if (IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->is_from &&
 		((CopyStmt *) parsetree)->relation != NULL)
@@ -159,6 +175,15 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	{
 		SPI_connect();
 		DdlSyncAllOwners();
+		SPI_finish();
+	}
+
+	/* Only a restore makes capture triggers but lambda (restore.c) */
+	if (installed && IsA(parsetree, CreateTrigStmt) &&
+		RestoreIsCaptureTrigger((CreateTrigStmt *) parsetree))
+	{
+		SPI_connect();
+		RestoreAdoptTrigger((CreateTrigStmt *) parsetree);
 		SPI_finish();
 	}
 }
@@ -400,9 +425,20 @@ GuardAlterTable(AlterTableStmt *stmt)
 
 		switch (cmd->subtype)
 		{
-			case AT_EnableTrig:
 			case AT_EnableAlwaysTrig:
 			case AT_EnableReplicaTrig:
+
+				/*
+				 * Setting the state lambda gives the trigger changes nothing:
+				 * a restore does it right after creating it.
+				 */
+				if (LambdaTriggerFires(relid, cmd->name) ==
+					(cmd->subtype == AT_EnableAlwaysTrig ?
+					 TRIGGER_FIRES_ALWAYS : TRIGGER_FIRES_ON_REPLICA))
+					break;
+				GuardTrigger(stmt->relation, cmd->name, "enable or disable");
+				break;
+			case AT_EnableTrig:
 			case AT_DisableTrig:
 				GuardTrigger(stmt->relation, cmd->name, "enable or disable");
 				break;
@@ -656,6 +692,35 @@ MasterOf(Oid relid)
 			return lfirst_oid(lc);
 	}
 	return InvalidOid;
+}
+
+/*
+ * When lambda's trigger name of relid fires, as lambda made it:
+ * TRIGGER_FIRES_ON_REPLICA for the replication capture (capture_row),
+ * TRIGGER_FIRES_ALWAYS for the others; 0 when it is not lambda's.
+ */
+static char
+LambdaTriggerFires(Oid relid, const char *name)
+{
+	Relation	rel;
+	TriggerDesc *trigdesc;
+	char		fires = 0;
+	int			i;
+
+	if (!IsLambdaTrigger(relid, name))
+		return 0;
+	rel = relation_open(relid, AccessShareLock);
+	trigdesc = rel->trigdesc;
+	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trigger = &trigdesc->triggers[i];
+
+		if (strcmp(trigger->tgname, name) == 0)
+			fires = strcmp(get_func_name(trigger->tgfoid), "capture_row") == 0 ?
+				TRIGGER_FIRES_ON_REPLICA : TRIGGER_FIRES_ALWAYS;
+	}
+	relation_close(rel, AccessShareLock);
+	return fires;
 }
 
 /*

@@ -19,7 +19,7 @@
 #define LAMBDA_SCHEMA_NAME		"lambda"
 
 /* Where views' batch tables and partial views live, apart from the API */
-#define LAMBDA_INTERNAL_SCHEMA_NAME	"lambda_internal"
+#define LAMBDA_INTERNAL_SCHEMA_NAME	"pg_lambda"
 
 /* Set by _PG_init when the library is loaded by shared_preload_libraries */
 extern bool lambda_preloaded;

@@ -121,6 +121,19 @@ LayoutFind(Oid viewid)
 }
 
 /*
+ * Is there a valid layout of viewid, and is its view's id id?
+ */
+bool
+LayoutHasId(Oid viewid, int64 id)
+{
+	LambdaLayout *layout = NULL;
+
+	if (layouts != NULL)
+		layout = hash_search(layouts, &viewid, HASH_FIND, NULL);
+	return layout != NULL && layout->valid && layout->id == id;
+}
+
+/*
  * Relcache invalidation callback: a view that was dropped (or changed) is
  * built again on next use, so a new view that gets its OID never sees the
  * old one's layout; so is one whose master changed, whose rows the capture
@@ -190,6 +203,7 @@ LayoutBuild(LambdaLayout *layout)
 	old = MemoryContextSwitchTo(layout->context);
 
 	layout->master = entry.master;
+	layout->id = entry.id;
 	layout->batchTable = entry.batchTable;
 	layout->partialView = entry.partialView;
 	layout->fold = NULL;

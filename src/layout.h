@@ -22,6 +22,7 @@ typedef struct LambdaLayout LambdaLayout;
 struct LambdaLayout
 {
 	Oid			viewid;			/* hash key */
+	int64		id;				/* the view's id (catalog.c) */
 	bool		valid;
 	MemoryContext context;		/* everything below */
 	Oid			master;
@@ -66,6 +67,7 @@ typedef struct LayoutGroups
 
 extern LambdaLayout *LayoutGet(Oid viewid);
 extern LambdaLayout *LayoutFind(Oid viewid);
+extern bool LayoutHasId(Oid viewid, int64 id);
 extern void LayoutForget(Oid viewid);
 #include "utils/relcache.h"
 

@@ -2,8 +2,9 @@
  *
  * lookup.c
  *	  Look-ups by group key: a custom scan that stands in for
- *	  lambda.merged() or lambda.speed() when a query fixes the first group
- *	  keys, and for every read of lambda.merged().
+ *	  lambda.merged() (or lambda.serve(), the same by view id) or
+ *	  lambda.speed() when a query fixes the first group keys, and for every
+ *	  read of lambda.merged().
  *
  * Both are set-returning functions: they hand over every group, and a
  * filter on the group keys is applied afterwards.  A point query on the
@@ -59,6 +60,7 @@
 #include "utils/typcache.h"
 
 #include "capture.h"
+#include "catalog.h"
 #include "lambda.h"
 #include "layout.h"
 #include "lookup.h"
@@ -142,6 +144,8 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 	FuncExpr   *func;
 	Const	   *arg;
 	Oid			argtypes[1] = {REGCLASSOID};
+	Oid			idtypes[1] = {INT8OID};
+	Oid			viewid;
 	bool		merged;
 	LambdaLayout *layout;
 	List	   *keyValues = NIL;
@@ -164,20 +168,31 @@ LookupPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte
 		!IsA(linitial(func->args), Const))
 		return;
 	arg = linitial_node(Const, func->args);
-	if (arg->consttype != REGCLASSOID || arg->constisnull)
+	if (arg->constisnull)
 		return;
-	if (func->funcid == LookupFuncName(list_make2(makeString("lambda"),
+	if (arg->consttype == REGCLASSOID &&
+		func->funcid == LookupFuncName(list_make2(makeString("lambda"),
 												  makeString("merged")),
 									   1, argtypes, true))
 		merged = true;
-	else if (func->funcid == LookupFuncName(list_make2(makeString("lambda"),
+	else if (arg->consttype == REGCLASSOID &&
+			 func->funcid == LookupFuncName(list_make2(makeString("lambda"),
 													   makeString("speed")),
 											1, argtypes, true))
 		merged = false;
+	else if (arg->consttype == INT8OID &&
+			 func->funcid == LookupFuncName(list_make2(makeString("lambda"),
+													   makeString("serve")),
+											1, idtypes, true))
+		merged = true;
 	else
 		return;
 
-	layout = LayoutFind(DatumGetObjectId(arg->constvalue));
+	viewid = arg->consttype == INT8OID ?
+		CatalogViewById(DatumGetInt64(arg->constvalue)) : DatumGetObjectId(arg->constvalue);
+	if (!OidIsValid(viewid))
+		return;
+	layout = LayoutFind(viewid);
 	if (layout == NULL || layout->nkeys == 0 ||
 		list_length(rtfunc->funccoltypes) != layout->desc->natts)
 		return;

@@ -55,6 +55,7 @@
 #include "speed.h"
 
 PG_FUNCTION_INFO_V1(merged);
+PG_FUNCTION_INFO_V1(serve);
 PG_FUNCTION_INFO_V1(exact);
 
 /* A speed layer group, and whether a batch row took it */
@@ -64,6 +65,7 @@ typedef struct MergeGroup
 	bool		matched;
 } MergeGroup;
 
+static Datum MergedOf(FunctionCallInfo fcinfo, Oid viewid);
 static void AddToGroups(HeapTuple tuple, void *arg);
 static void BeginFast(MergeScan *scan, Snapshot snapshot);
 static bool FastAtOnce(MergeScan *scan, Snapshot snapshot);
@@ -103,7 +105,32 @@ struct MergeScan
 Datum
 merged(PG_FUNCTION_ARGS)
 {
-	LambdaLayout *layout = BeginStatesFunction(fcinfo);
+	return MergedOf(fcinfo, PG_GETARG_OID(0));
+}
+
+/*
+ * serve(view_id bigint) returns setof record
+ *
+ * merged() of the view with this id: what a view's definition reads.
+ */
+Datum
+serve(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	Oid			viewid = CatalogViewById(id);
+
+	if (!OidIsValid(viewid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("lambda view with id " INT64_FORMAT " does not exist", id),
+				 errhint("The view lambda.views lists the lambda views and their ids.")));
+	return MergedOf(fcinfo, viewid);
+}
+
+static Datum
+MergedOf(FunctionCallInfo fcinfo, Oid viewid)
+{
+	LambdaLayout *layout = BeginStatesFunction(fcinfo, viewid);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MergeScan  *scan;
 	Datum	   *values;
@@ -125,7 +152,7 @@ merged(PG_FUNCTION_ARGS)
 Datum
 exact(PG_FUNCTION_ARGS)
 {
-	LambdaLayout *layout = BeginStatesFunction(fcinfo);
+	LambdaLayout *layout = BeginStatesFunction(fcinfo, PG_GETARG_OID(0));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	ExactRead(layout, GetActiveSnapshot(), rsinfo->setResult,

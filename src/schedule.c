@@ -10,8 +10,9 @@
  * refused with a hint.
  *
  * A view's job is named "lambda: <schema>.<view>" and runs
- * SELECT lambda.run_batch(<view oid>), as the user who scheduled it; the
- * OID keeps the job working when the view is renamed.  pg_cron writes its
+ * SELECT lambda.scheduled_batch(<view id>), as the user who scheduled it; the
+ * id keeps the job working when the view is renamed, and when pg_dump and
+ * a restore carry the job and the view to another database.  pg_cron writes its
  * jobs to an ordinary table, so scheduling is part of the caller's
  * transaction and undone with it.
  *
@@ -150,7 +151,13 @@ CronCall(const char *sql, int nargs, Oid *argtypes, Datum *values,
 static char *
 JobCommand(Oid viewid)
 {
-	return psprintf("SELECT lambda.run_batch(%u)", viewid);
+	LambdaViewEntry entry;
+
+	/* By id, which a restore keeps (0.1 knew only the OID: catalog.c) */
+	if (!CatalogHasIds())
+		return psprintf("SELECT lambda.run_batch(%u)", viewid);
+	CatalogGetViewOrError(viewid, &entry);
+	return psprintf("SELECT lambda.scheduled_batch(" INT64_FORMAT ")", entry.id);
 }
 
 /*

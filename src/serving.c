@@ -7,7 +7,13 @@
  *
  * The user-facing view is an ordinary SQL view:
  *
- *	SELECT <outputs from the states> FROM lambda.merged(V) AS m(<partial state columns>)
+ *	SELECT <outputs from the states> FROM lambda.serve(<id>) AS m(<partial state columns>)
+ *
+ * lambda.serve is lambda.merged of the view with that id: the view's
+ * definition names itself by its id, which a dump and restore keeps, where
+ * its OID would change (and a regclass constant naming the view itself
+ * could not be restored: the view does not exist yet while its own
+ * definition is read).
  *
  * lambda.merged (merge.c) decides, once per read, under the reader's
  * snapshot, whether the speed layer is whole for it.  If it is (the fast
@@ -64,7 +70,7 @@ static char *MergedState(LambdaAgg *agg, const char *name, Oid stateType);
  * SQL of the user-facing view of a lambda view.
  */
 char *
-ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable)
+ServingViewSql(LambdaViewDef *def, int64 id, Oid batchTable)
 {
 	Relation	batch = relation_open(batchTable, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(batch);
@@ -132,7 +138,13 @@ ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable)
 		}
 	}
 
-	appendStringInfo(&buf, " FROM lambda.merged(%u) AS m(%s)", viewid, cols.data);
+	/* Still at 0.1 (catalog.c), the view reads itself by OID, as 0.1 did */
+	if (CatalogHasIds())
+		appendStringInfo(&buf, " FROM lambda.serve('" INT64_FORMAT "'::bigint) AS m(%s)",
+						 id, cols.data);
+	else
+		appendStringInfo(&buf, " FROM lambda.merged(" INT64_FORMAT ") AS m(%s)",
+						 id, cols.data);
 
 	relation_close(batch, AccessShareLock);
 	return buf.data;
@@ -189,7 +201,7 @@ MergedState(LambdaAgg *agg, const char *name, Oid stateType)
 Datum
 speed(PG_FUNCTION_ARGS)
 {
-	LambdaLayout *layout = BeginStatesFunction(fcinfo);
+	LambdaLayout *layout = BeginStatesFunction(fcinfo, PG_GETARG_OID(0));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			viewid = layout->viewid;
 
@@ -202,14 +214,13 @@ speed(PG_FUNCTION_ARGS)
 
 /*
  * What the functions returning a view's partial states (speed, merged,
- * exact: SETOF record with the partial state columns as column list) do
+ * serve, exact: SETOF record with the partial state columns as column list) do
  * first: check the caller may read the view, and set up the tuplestore the
  * rows go to.  Returns the view's layout.
  */
 LambdaLayout *
-BeginStatesFunction(FunctionCallInfo fcinfo)
+BeginStatesFunction(FunctionCallInfo fcinfo, Oid viewid)
 {
-	Oid			viewid = PG_GETARG_OID(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LambdaLayout *layout;
 

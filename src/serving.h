@@ -17,11 +17,11 @@
 #include "layout.h"
 #include "viewdef.h"
 
-extern char *ServingViewSql(LambdaViewDef *def, Oid viewid, Oid batchTable);
+extern char *ServingViewSql(LambdaViewDef *def, int64 id, Oid batchTable);
 extern void SpeedCheckReadable(Oid viewid);
 extern void ServingCheckOwnerReads(LambdaLayout *layout);
 extern void EmitToTuplestore(HeapTuple tuple, void *arg);
-extern LambdaLayout *BeginStatesFunction(FunctionCallInfo fcinfo);
+extern LambdaLayout *BeginStatesFunction(FunctionCallInfo fcinfo, Oid viewid);
 extern void SpeedCheckColumns(TupleDesc expected, TupleDesc actual, Oid viewid);
 
 #endif							/* LAMBDA_SERVING_H */

@@ -7,11 +7,14 @@
  * transaction, so a failed create_view leaves nothing behind:
  *
  *	- the user-facing view, named by the user and owned by the caller;
- *	- lambda_internal.partial_<view oid>, the partial-state query over the
- *	  master;
- *	- lambda_internal.batch_<view oid>, the batch table, with an index on the group
+ *	- pg_lambda.partial_<id>, the partial-state query over the master;
+ *	- pg_lambda.batch_<id>, the batch table, with an index on the group
  *	  keys;
+ *	- the capture triggers on the master and its partitions;
  *	- its row in lambda.view, and its pg_cron job when it has a schedule.
+ *
+ * The id (catalog.c) names what a dump keeps; the OID, which a restore
+ * changes, appears in no name, definition, trigger argument or job.
  *
  * The partial view and the batch table depend internally on the user-facing
  * view, as an index depends on its table: dropping the view drops them,
@@ -75,9 +78,8 @@ PG_FUNCTION_INFO_V1(drop_view);
 
 static void CheckDefinePrivileges(LambdaViewDef *def);
 static Oid	CreateUserView(RangeVar *rv, Oid nspid, LambdaViewDef *def);
-static void CreateInternalObjects(Oid viewid, LambdaViewDef *def);
 static void RecordInternal(Oid relid, Oid viewid);
-static void CreateCaptureTriggers(Oid viewid, Oid master);
+static void CreateCaptureTriggers(Oid viewid, int64 id, Oid master);
 static void CreateViewTrigger(Oid viewid, Oid relid, const char *name,
 							  const char *enable,
 							  const char *definition);
@@ -96,8 +98,9 @@ create_view(PG_FUNCTION_ARGS)
 	LambdaViewEntry entry;
 	Oid			viewid;
 	Oid			batchTable;
-	Oid			argtypes[5] = {OIDOID, OIDOID, OIDOID, OIDOID, TEXTOID};
-	Datum		values[5];
+	Oid			argtypes[6] = {OIDOID, OIDOID, OIDOID, OIDOID, TEXTOID, INT8OID};
+	Datum		values[6];
+	int64		id;
 	RangeVar   *rv;
 	Oid			nspid;
 	int			nestLevel;
@@ -121,9 +124,10 @@ create_view(PG_FUNCTION_ARGS)
 	/* Then every object is made from deparsed text, under pinned settings */
 	nestLevel = ViewDefPinSettings();
 	viewid = CreateUserView(rv, nspid, def);
-	CreateInternalObjects(viewid, def);
-	CreateCaptureTriggers(viewid, def->master);
-	batchTable = get_relname_relid(psprintf("batch_%u", viewid),
+	id = CatalogNextViewId(viewid);
+	ViewsCreateInternalObjects(viewid, id, def, GetUserId());
+	CreateCaptureTriggers(viewid, id, def->master);
+	batchTable = get_relname_relid(CatalogInternalName("batch", id),
 								   CatalogInternalNamespace());
 
 	/*
@@ -133,17 +137,22 @@ create_view(PG_FUNCTION_ARGS)
 	 */
 	SpiExec(psprintf("CREATE OR REPLACE VIEW %s AS %s",
 					 QualifiedRelationName(viewid),
-					 ServingViewSql(def, viewid, batchTable)));
+					 ServingViewSql(def, id, batchTable)));
 
+	/* The query as normalized, every name qualified: a restore reads it */
 	values[0] = ObjectIdGetDatum(viewid);
 	values[1] = ObjectIdGetDatum(def->master);
 	values[2] = ObjectIdGetDatum(batchTable);
-	values[3] = ObjectIdGetDatum(get_relname_relid(psprintf("partial_%u", viewid),
+	values[3] = ObjectIdGetDatum(get_relname_relid(CatalogInternalName("partial", id),
 												   CatalogInternalNamespace()));
-	values[4] = CStringGetTextDatum(query);
-	CatalogExec("INSERT INTO lambda.view (view, master, batch_table, partial_view, query) "
+	values[4] = CStringGetTextDatum(CatalogHasIds() ? def->querySql : query);
+	values[5] = Int64GetDatum(id);
+	CatalogExec(CatalogHasIds() ?
+				"INSERT INTO lambda.view (view, master, batch_table, partial_view, query, id) "
+				"VALUES ($1, $2, $3, $4, $5, $6)" :
+				"INSERT INTO lambda.view (view, master, batch_table, partial_view, query) "
 				"VALUES ($1, $2, $3, $4, $5)",
-				5, argtypes, values, NULL);
+				CatalogHasIds() ? 6 : 5, argtypes, values, NULL);
 
 	if (schedule != NULL)
 		SetSchedule(viewid, schedule, 0);
@@ -216,22 +225,24 @@ CreateUserView(RangeVar *rv, Oid nspid, LambdaViewDef *def)
 }
 
 /*
- * Create the partial view and the batch table of a new view.  They live in
- * the internal schema, apart from the API that tools browsing "lambda" see,
- * and belong to the catalog owner, so that no role
- * can alter, write or drop them but through lambda (guard.c).  The partial
- * view is security_invoker: the view's owner reads it, for batches and the
- * slow path, with the owner's own rights on the master.
+ * Create the partial view and the batch table of view viewid (id id),
+ * owned by owner.  They live in the internal schema, apart from the API
+ * that tools browsing "lambda" see, and belong to the catalog owner, so
+ * that no role can alter, write or drop them but through lambda
+ * (guard.c).  The partial view is security_invoker: the view's owner reads
+ * it, for batches and the slow path, with the owner's own rights on the
+ * master.
  */
-static void
-CreateInternalObjects(Oid viewid, LambdaViewDef *def)
+void
+ViewsCreateInternalObjects(Oid viewid, int64 id, LambdaViewDef *def, Oid owner)
 {
 	Oid			nspid = CatalogInternalNamespace();
 	char	   *nspname = (char *) quote_identifier(get_namespace_name(nspid));
-	char	   *partial = psprintf("%s.partial_%u", nspname, viewid);
-	char	   *batch = psprintf("%s.batch_%u", nspname, viewid);
+	char	   *partialName = CatalogInternalName("partial", id);
+	char	   *batchName = CatalogInternalName("batch", id);
+	char	   *partial = psprintf("%s.%s", nspname, partialName);
+	char	   *batch = psprintf("%s.%s", nspname, batchName);
 	char	   *keys = ViewDefKeyList(def);
-	Oid			owner = GetUserId();
 	LambdaIdentity save;
 
 	IdentityBecomeCatalogOwner(&save);
@@ -241,12 +252,12 @@ CreateInternalObjects(Oid viewid, LambdaViewDef *def)
 							   batch, partial));
 	if (keys != NULL)
 		GuardInternalExec(psprintf("CREATE INDEX ON %s (%s)", batch, keys));
-	ViewsGrantOnly(get_relname_relid(psprintf("batch_%u", viewid), nspid), InvalidOid);
-	ViewsGrantOnly(get_relname_relid(psprintf("partial_%u", viewid), nspid), owner);
+	ViewsGrantOnly(get_relname_relid(batchName, nspid), InvalidOid);
+	ViewsGrantOnly(get_relname_relid(partialName, nspid), owner);
 	IdentityRestore(&save);
 
-	RecordInternal(get_relname_relid(psprintf("partial_%u", viewid), nspid), viewid);
-	RecordInternal(get_relname_relid(psprintf("batch_%u", viewid), nspid), viewid);
+	RecordInternal(get_relname_relid(partialName, nspid), viewid);
+	RecordInternal(get_relname_relid(batchName, nspid), viewid);
 }
 
 /*
@@ -465,10 +476,10 @@ ViewsCheckNewOwner(Oid viewid, Oid partialView, Oid owner)
  * was checked (CheckDefinePrivileges).
  */
 static void
-CreateCaptureTriggers(Oid viewid, Oid master)
+CreateCaptureTriggers(Oid viewid, int64 id, Oid master)
 {
 	List	   *rels = find_all_inheritors(master, NoLock, NULL);
-	char	   *rowName = psprintf("lambda_capture_row_%u", viewid);
+	char	   *rowName = CatalogInternalName("lambda_capture_row", id);
 	ListCell   *lc;
 	LambdaIdentity save;
 
@@ -478,7 +489,7 @@ CreateCaptureTriggers(Oid viewid, Oid master)
 		Oid			relid = lfirst_oid(lc);
 
 		if (relid == master || get_rel_relispartition(relid))
-			CaptureTriggerOn(viewid, relid);
+			CaptureTriggerOn(viewid, id, relid);
 	}
 
 	/*
@@ -490,8 +501,8 @@ CreateCaptureTriggers(Oid viewid, Oid master)
 	 */
 	CreateViewTrigger(viewid, master, rowName, "REPLICA",
 					  psprintf("AFTER INSERT ON %s FOR EACH ROW "
-							   "EXECUTE FUNCTION lambda.capture_row('%u')",
-							   QualifiedRelationName(master), viewid));
+							   "EXECUTE FUNCTION lambda.capture_row('" INT64_FORMAT "')",
+							   QualifiedRelationName(master), id));
 	IdentityRestore(&save);
 }
 
@@ -518,21 +529,21 @@ CreateViewTrigger(Oid viewid, Oid relid, const char *name, const char *enable,
 
 /*
  * Give relid (the master or one of its partitions) the statement trigger
- * that captures for viewid, unless it has it.  Caller acts as the catalog
- * owner.
+ * that captures for viewid (id id), unless it has it.  Caller acts as the
+ * catalog owner.
  */
 void
-CaptureTriggerOn(Oid viewid, Oid relid)
+CaptureTriggerOn(Oid viewid, int64 id, Oid relid)
 {
-	char	   *name = psprintf("lambda_capture_%u", viewid);
+	char	   *name = CatalogInternalName("lambda_capture", id);
 
 	if (OidIsValid(get_trigger_oid(relid, name, true)))
 		return;
 	CreateViewTrigger(viewid, relid, name, "ALWAYS",
 					  psprintf("AFTER INSERT ON %s "
 							   "REFERENCING NEW TABLE AS " LAMBDA_CAPTURE_TABLE " "
-							   "FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture('%u')",
-							   QualifiedRelationName(relid), viewid));
+							   "FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture('" INT64_FORMAT "')",
+							   QualifiedRelationName(relid), id));
 }
 
 /*

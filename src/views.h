@@ -10,6 +10,10 @@
 
 #include "postgres.h"
 
+struct LambdaViewDef;
+
+extern void ViewsCreateInternalObjects(Oid viewid, int64 id,
+									   struct LambdaViewDef *def, Oid owner);
 extern void ViewsGrantOnly(Oid relid, Oid reader);
 extern Oid	ViewsPartialReader(Oid partialView);
 extern void ViewsCheckNewOwner(Oid viewid, Oid partialView, Oid owner);

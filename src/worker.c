@@ -75,6 +75,7 @@
 #include "identity.h"
 #include "lambda.h"
 #include "layout.h"
+#include "restore.h"
 #include "shmem.h"
 #include "speed.h"
 #include "worker.h"
@@ -117,6 +118,7 @@ static void StartWorkers(WorkerStart *starts);
 static void ExitUnlessInstalled(void);
 static void WorkerExit(int code, Datum arg);
 static List *ViewsOfDatabase(void);
+static bool CaptureInPlace(Oid viewid);
 static void WorkerRound(void);
 static bool ProtectedRound(MemoryContext roundContext);
 static bool RecoveryBatch(Oid viewid);
@@ -479,6 +481,19 @@ ViewsOfDatabase(void)
 }
 
 /*
+ * Are a view's capture triggers all in place?  Not yet while a restore
+ * that brought the view back has not reached its triggers (restore.c).
+ */
+static bool
+CaptureInPlace(Oid viewid)
+{
+	LambdaViewEntry entry;
+
+	return CatalogGetView(viewid, &entry) &&
+		RestoreCaptureInPlace(entry.id, entry.master);
+}
+
+/*
  * One round: settle every view, forget dropped ones, rebuild incomplete
  * ones.
  */
@@ -505,7 +520,7 @@ WorkerRound(void)
 		if (view == NULL)
 			continue;			/* registry full */
 		SettleView(view, viewid, horizon);
-		if (SpeedNeedsBatch(view))
+		if (SpeedNeedsBatch(view) && CaptureInPlace(viewid))
 		{
 			/* the list outlives the transaction and SPI's memory */
 			MemoryContext old = MemoryContextSwitchTo(round);

@@ -19,7 +19,7 @@ SELECT diff_count('revenue_by_country');
 SELECT * FROM revenue_by_country WHERE country = 'DE' ORDER BY hour LIMIT 3;
 
 -- what lambda.views shows: the first batch is published by create_view
-SELECT view, master, batch_table::text LIKE 'lambda\_internal.batch\_%' AS batch_in_lambda,
+SELECT view, master, batch_table::text LIKE 'pg\_lambda.batch\_%' AS batch_in_lambda,
        schedule, batch_version, last_batch_finished IS NOT NULL AS finished,
        last_batch_duration >= '0'::interval AS duration_ok, batch_groups,
        speed_groups, speed_bytes > 0 AS speed_bytes, speed_state
@@ -31,7 +31,7 @@ SELECT indexdef LIKE '%(country, hour)' AS key_index
  WHERE v.view = 'revenue_by_country'::regclass;
 
 -- the cron job runs the batch of this view in this database
-SELECT jobname, schedule, command = format('SELECT lambda.run_batch(%s)', 'revenue_by_country'::regclass::oid) AS command_ok,
+SELECT jobname, schedule, command = format('SELECT lambda.scheduled_batch(%s)', (SELECT id FROM lambda.view WHERE view = 'revenue_by_country'::regclass)) AS command_ok,
        database = current_database() AS here, username = current_user AS mine
   FROM cron.job;
 
@@ -64,7 +64,7 @@ SELECT * FROM "Reports"."Totals";
 SELECT diff_count('"Reports"."Totals"');
 SELECT view, batch_groups FROM lambda.views ORDER BY view::text;
 
--- the view keeps working when renamed (the job runs it by OID)
+-- the view keeps working when renamed (the job runs it by id)
 ALTER VIEW "Reports"."Totals" RENAME TO "All Totals";
 SELECT lambda.run_batch('"Reports"."All Totals"');
 SELECT view FROM lambda.views ORDER BY view::text;

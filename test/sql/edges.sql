@@ -224,7 +224,7 @@ SELECT lambda.fast_path('own_view'), diff_count('own_view');
 
 -- lambda.verify: the rows by which the view and its query differ
 SELECT * FROM lambda.verify('own_view');
-SELECT batch_table AS own_batch FROM lambda.view WHERE view = 'own_view'::regclass \gset
+SELECT batch_table::regclass AS own_batch FROM lambda.view WHERE view = 'own_view'::regclass \gset
 UPDATE :own_batch SET n = n + 1 WHERE k = 'a';   -- a superuser's tampering
 SELECT * FROM lambda.verify('own_view');
 SELECT lambda.run_batch('own_view') > 0 AS batch;

@@ -37,7 +37,7 @@ BEGIN
     EXECUTE cmd;
     RETURN 'done';
 EXCEPTION WHEN others THEN
-    RETURN SQLSTATE || ' ' || regexp_replace(SQLERRM, '[0-9]{4,}', 'N', 'g');
+    RETURN SQLSTATE || ' ' || regexp_replace(SQLERRM, '_[0-9]+', '_N', 'g');
 END $$;
 
 SET ROLE lambda_alice;
@@ -187,22 +187,28 @@ SELECT p.proname, has_function_privilege('lambda_mallory', p.oid, 'EXECUTE') AS 
 SET ROLE lambda_mallory;
 CREATE TEMP TABLE forged (ts timestamptz NOT NULL, item text, qty int, secret text);
 SELECT format('CREATE TRIGGER forge AFTER INSERT ON forged REFERENCING NEW TABLE AS lambda_new
-               FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture(%s)', 'bob_view'::regclass::oid) AS forge \gset
+               FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture(%s)', (SELECT id FROM lambda.view WHERE view = 'bob_view'::regclass)) AS forge \gset
 :forge;
+\echo :LAST_ERROR_SQLSTATE
+-- capture_row stays executable (partitions clone it), but makes no trigger
+-- but lambda's own
+SELECT format('CREATE TRIGGER forge_row AFTER INSERT ON forged
+               FOR EACH ROW EXECUTE FUNCTION lambda.capture_row(%s)', (SELECT id FROM lambda.view WHERE view = 'bob_view'::regclass)) AS forge_row \gset
+:forge_row;
 \echo :LAST_ERROR_SQLSTATE
 DROP TABLE forged;
 RESET ROLE;
--- even a superuser's hand-made capture trigger feeds nothing
+-- even a superuser's hand-made capture trigger is refused, and feeds nothing
 CREATE TABLE forged_by_admin (ts timestamptz NOT NULL, item text, qty int, secret text);
 SELECT format('CREATE TRIGGER forge AFTER INSERT ON forged_by_admin REFERENCING NEW TABLE AS lambda_new
-               FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture(%s)', 'bob_view'::regclass::oid) AS forge \gset
+               FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture(%s)', (SELECT id FROM lambda.view WHERE view = 'bob_view'::regclass)) AS forge \gset
 :forge;
 INSERT INTO forged_by_admin VALUES ('2026-01-03', 'apple', 100, 'x');
 \echo :LAST_ERROR_SQLSTATE
 DROP TABLE forged_by_admin;
 
 -- 4. Internal objects belong to the extension.
-SELECT batch_table AS bob_batch, partial_view AS bob_partial FROM lambda.view
+SELECT batch_table::regclass AS bob_batch, partial_view::regclass AS bob_partial FROM lambda.view
  WHERE view = 'bob_view'::regclass \gset
 SELECT c.relname ~ '^(batch|partial)_' AS internal, pg_get_userbyid(c.relowner) = current_user AS extension_owns
   FROM pg_class c WHERE c.oid IN (:'bob_batch'::regclass, :'bob_partial'::regclass);
@@ -247,7 +253,7 @@ SELECT cmd, attempt(format(cmd, :'bob_batch', :'bob_partial', :'bob_index')) AS 
     ('ALTER TABLE %2$s RENAME TO x')) AS c(cmd);
 GRANT ALL ON ALL TABLES IN SCHEMA lambda TO lambda_mallory;
 \echo :LAST_ERROR_SQLSTATE
-GRANT ALL ON ALL TABLES IN SCHEMA lambda_internal TO lambda_mallory;
+GRANT ALL ON ALL TABLES IN SCHEMA pg_lambda TO lambda_mallory;
 \echo :LAST_ERROR_SQLSTATE
 -- the API schema holds no view's relations: tools browsing it see the API
 SELECT count(*) AS internal_in_lambda FROM pg_class
@@ -263,7 +269,7 @@ ROLLBACK;
 SELECT * FROM bob_view ORDER BY item;
 
 -- the master's owner cannot switch off capture or the append-only guard
-SELECT 'bob_view'::regclass::oid AS bob_oid \gset
+SELECT id AS bob_oid FROM lambda.view WHERE view = 'bob_view'::regclass \gset
 SET ROLE lambda_alice;
 SELECT cmd, attempt(format(cmd, :'bob_oid')) AS master_owner_gets FROM (VALUES
     ('ALTER TABLE sec_events DISABLE TRIGGER ALL'),
@@ -273,6 +279,8 @@ SELECT cmd, attempt(format(cmd, :'bob_oid')) AS master_owner_gets FROM (VALUES
     ('ALTER TABLE sec_events DISABLE TRIGGER lambda_append_only_row'),
     ('ALTER TABLE sec_events DISABLE TRIGGER lambda_capture_%s'),
     ('ALTER TABLE sec_events ENABLE REPLICA TRIGGER lambda_capture_%s'),
+    ('ALTER TABLE sec_events ENABLE ALWAYS TRIGGER lambda_capture_%s'),
+    ('ALTER TABLE sec_events ENABLE REPLICA TRIGGER lambda_capture_row_%s'),
     ('ALTER TABLE sec_events ENABLE ALWAYS TRIGGER lambda_capture_row_%s'),
     ('DROP TRIGGER lambda_append_only ON sec_events'),
     ('DROP TRIGGER lambda_append_only_row ON sec_events'),
@@ -373,7 +381,7 @@ SELECT pg_get_userbyid(c.relowner) AS view_owner,
        has_table_privilege('lambda_carol', v.partial_view, 'SELECT') AS carol_reads_partial,
        has_table_privilege('lambda_bob', v.partial_view, 'SELECT') AS bob_reads_partial,
        (SELECT username FROM cron.job j WHERE j.jobid = v.cron_jobid) AS job_runs_as,
-       (SELECT command = format('SELECT lambda.run_batch(%s)', v.view::oid)
+       (SELECT command = format('SELECT lambda.scheduled_batch(%s)', v.id)
           FROM cron.job j WHERE j.jobid = v.cron_jobid) AS job_runs_the_batch
   FROM lambda.view v JOIN pg_class c ON c.oid = v.view
  WHERE v.view = 'bob_view'::regclass;

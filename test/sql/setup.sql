@@ -41,7 +41,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
     SELECT count(*) INTO views FROM lambda.view;
     SELECT count(*) INTO relations FROM pg_class
-     WHERE relnamespace = 'lambda_internal'::regnamespace
+     WHERE relnamespace = 'pg_lambda'::regnamespace
        AND (relname LIKE 'batch\_%' OR relname LIKE 'partial\_%');
     IF to_regclass('cron.job') IS NOT NULL THEN
         EXECUTE 'SELECT count(*) FROM cron.job WHERE jobname LIKE ''lambda: %''' INTO jobs;

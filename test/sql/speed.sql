@@ -250,13 +250,14 @@ DO $$
 BEGIN
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON two REFERENCING NEW TABLE AS new_rows '
                    'FOR EACH STATEMENT EXECUTE FUNCTION two_more()',
-                   'lambda_capture_' || least('two_all'::regclass::oid,
-                                              'two_picky'::regclass::oid) || '_between');
+                   'lambda_capture_' || (SELECT min(id::text COLLATE "C") FROM lambda.view
+                                         WHERE view IN ('two_all'::regclass, 'two_picky'::regclass))
+                   || '_between');
 END $$;
 SELECT regexp_replace(tgname, '[0-9]+', 'N') AS fires_in_this_order
   FROM pg_trigger
  WHERE tgrelid = 'two'::regclass AND tgname LIKE 'lambda\_capture\_%' AND tgname NOT LIKE '%row%'
- ORDER BY tgname;
+ ORDER BY tgname COLLATE "C";
 INSERT INTO two VALUES (5, 100), (1, 5);
 SELECT * FROM two_all ORDER BY k;
 SELECT lambda.fast_path('two_all') AS all_fast, lambda.fast_path('two_picky') AS picky_fast;

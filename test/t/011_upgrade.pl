@@ -66,7 +66,7 @@ is(sql(q{SELECT string_agg((relowner = (SELECT relowner FROM pg_class WHERE oid 
 	'internal relations belong to the extension owner; the partial view is security_invoker');
 is(sql(q{SELECT string_agg(DISTINCT relnamespace::regnamespace::text, ',')
 		 FROM pg_class WHERE oid IN (SELECT batch_table FROM lambda.view UNION ALL SELECT partial_view FROM lambda.view)}),
-	'lambda_internal', 'internal relations moved to lambda_internal');
+	'pg_lambda', 'internal relations moved to pg_lambda');
 is(sql(q{SELECT has_table_privilege('bob', partial_view, 'SELECT') AND NOT has_table_privilege('bob', batch_table, 'INSERT')
 		 FROM lambda.view}), 't', 'bob reads the partial view, writes nothing');
 is(sql(q{SELECT has_function_privilege('bob', 'lambda.capture()', 'EXECUTE')}), 'f', 'capture() is not PUBLIC');

@@ -1,0 +1,344 @@
+/*-------------------------------------------------------------------------
+ *
+ * restore.c
+ *	  Lambda views through pg_dump and a restore.
+ *
+ * What a dump holds of a lambda view, and in which order a restore
+ * (pg_restore, or psql with a plain dump) brings it back:
+ *
+ *	1. pre-data: CREATE EXTENSION lambda (an empty catalog), the master,
+ *	   and the user-facing view, whose definition reads lambda.serve(<id>):
+ *	   the view's id, not its OID, which the restore changes;
+ *	2. data: the master's rows, and the catalog's (lambda.master and
+ *	   lambda.view, marked with pg_extension_config_dump; the view and its
+ *	   master by name, as regclass prints them);
+ *	3. post-data: the master's triggers, lambda's among them
+ *	   (lambda_capture_<id> and lambda_capture_row_<id>, whose argument is
+ *	   the view's id), and the grants.
+ *
+ * A view's batch table and partial view are not in the dump: they live in
+ * pg_lambda, a schema pg_dump leaves out as it leaves out every "pg_"
+ * schema.  When a catalog row arrives without them (step 2), a trigger on
+ * lambda.view makes them anew from the row's query, as the view's owner
+ * would have, and writes their new OIDs into the row.  When a capture
+ * trigger arrives (step 3), the ProcessUtility hook makes it an internal
+ * part of its view again, as create_view did; the dump cannot say so.
+ *
+ * The restored view answers through the exact slow path until a batch
+ * publishes: its speed layer starts out lost (shmem.c), and the worker
+ * runs the recovery batch by itself, but only once every capture trigger
+ * of the view is in place (RestoreCaptureInPlace).  A batch run before,
+ * between steps 2 and 3, would be followed by rows that no trigger
+ * captured, and the fast path would miss them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/dependency.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "parser/parse_func.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "catalog.h"
+#include "identity.h"
+#include "lambda.h"
+#include "restore.h"
+#include "shmem.h"
+#include "viewdef.h"
+#include "views.h"
+
+PG_FUNCTION_INFO_V1(on_view_restore);
+
+static bool InternalRelationsInPlace(int64 id, Oid batchTable, Oid partialView);
+static bool IsNamed(Oid relid, const char *name);
+static int	Column(TupleDesc desc, const char *name);
+
+/*
+ * on_view_restore() returns trigger: BEFORE INSERT FOR EACH ROW on
+ * lambda.view.
+ *
+ * create_view inserts a row whose internal relations it just made: that
+ * row passes.  Any other row is a restore's (only the catalog owner may
+ * write the catalog): its relations are made anew, and the row records
+ * them.  What the row says of the last batch described the dumped
+ * database's batch table; the new one is empty until a batch.
+ */
+Datum
+on_view_restore(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	Datum	   *values;
+	bool	   *isnull;
+	bool	   *replace;
+	Oid			viewid;
+	int64		id;
+	Oid			master;
+	Oid			owner;
+	char	   *query;
+	LambdaViewDef *def;
+	LambdaIdentity save;
+	ObjectAddress viewAddr;
+	ObjectAddress extAddr;
+	int			nestLevel;
+	int			i;
+	const char *reset[] = {"batch_started", "batch_finished", "batch_duration",
+	"batch_groups", "batch_snapshot"};
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("lambda.on_view_restore() must be fired BEFORE INSERT FOR EACH ROW")));
+
+	tuple = trigdata->tg_trigtuple;
+	desc = RelationGetDescr(trigdata->tg_relation);
+	values = palloc(sizeof(Datum) * desc->natts);
+	isnull = palloc(sizeof(bool) * desc->natts);
+	replace = palloc0(sizeof(bool) * desc->natts);
+	heap_deform_tuple(tuple, desc, values, isnull);
+
+	viewid = DatumGetObjectId(values[Column(desc, "view")]);
+	id = DatumGetInt64(values[Column(desc, "id")]);
+	master = DatumGetObjectId(values[Column(desc, "master")]);
+	if (InternalRelationsInPlace(id,
+								 DatumGetObjectId(values[Column(desc, "batch_table")]),
+								 DatumGetObjectId(values[Column(desc, "partial_view")])))
+		return PointerGetDatum(tuple);
+
+	if (get_rel_relkind(viewid) != RELKIND_VIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot restore lambda view \"%s\": it is not a view",
+						RelationDisplayName(viewid))));
+	query = TextDatumGetCString(values[Column(desc, "query")]);
+	owner = IdentityRelationOwner(viewid);
+
+	/*
+	 * The query was stored normalized, every name qualified: read it under
+	 * the pinned settings, as the view's owner, as create_view made it.
+	 */
+	SPI_connect();
+	nestLevel = ViewDefPinSettings();
+	IdentityBecomeViewOwner(viewid, &save);
+	def = ViewDefAnalyze(query);
+	IdentityRestore(&save);
+	if (def->master != master)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot restore lambda view \"%s\": its query reads \"%s\", not its master \"%s\"",
+						RelationDisplayName(viewid), RelationDisplayName(def->master),
+						RelationDisplayName(master))));
+	ViewsCreateInternalObjects(viewid, id, def, owner);
+
+	/* DROP EXTENSION asks for CASCADE while views exist, as before the dump */
+	ObjectAddressSet(viewAddr, RelationRelationId, viewid);
+	ObjectAddressSet(extAddr, ExtensionRelationId,
+					 get_extension_oid(LAMBDA_EXTENSION_NAME, false));
+	recordDependencyOn(&viewAddr, &extAddr, DEPENDENCY_NORMAL);
+
+	values[Column(desc, "batch_table")] =
+		ObjectIdGetDatum(get_relname_relid(CatalogInternalName("batch", id),
+										   CatalogInternalNamespace()));
+	values[Column(desc, "partial_view")] =
+		ObjectIdGetDatum(get_relname_relid(CatalogInternalName("partial", id),
+										   CatalogInternalNamespace()));
+	replace[Column(desc, "batch_table")] = true;
+	replace[Column(desc, "partial_view")] = true;
+	for (i = 0; i < lengthof(reset); i++)
+	{
+		isnull[Column(desc, reset[i])] = true;
+		replace[Column(desc, reset[i])] = true;
+	}
+	ViewDefUnpinSettings(nestLevel);
+	SPI_finish();
+
+	return PointerGetDatum(heap_modify_tuple(tuple, desc, values, isnull, replace));
+}
+
+/*
+ * Does the row name internal relations that exist, in the internal
+ * schema, under the names of view id?  Only create_view's rows do: the
+ * relations of a dumped database are not in its dump.
+ */
+static bool
+InternalRelationsInPlace(int64 id, Oid batchTable, Oid partialView)
+{
+	return IsNamed(batchTable, CatalogInternalName("batch", id)) &&
+		IsNamed(partialView, CatalogInternalName("partial", id));
+}
+
+static bool
+IsNamed(Oid relid, const char *name)
+{
+	char	   *relname = get_rel_name(relid);
+
+	return relname != NULL && strcmp(relname, name) == 0 &&
+		get_rel_namespace(relid) == CatalogInternalNamespace();
+}
+
+/* Index of lambda.view's column name in desc */
+static int
+Column(TupleDesc desc, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i;
+	}
+	elog(ERROR, "lambda.view has no column \"%s\"", name);
+	return -1;					/* keep compiler quiet */
+}
+
+/*
+ * A CREATE TRIGGER of lambda.capture or lambda.capture_row, which only a
+ * restore runs (lambda makes its own through GuardInternalExec): check that
+ * the trigger is what lambda would have made, on the view's master or one
+ * of its partitions, and make it an internal part of its view again.
+ * Then the view's worker may rebuild its speed layer.  Caller is connected
+ * to SPI; the trigger exists.
+ */
+void
+RestoreAdoptTrigger(CreateTrigStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, false);
+	Oid			funcid = LookupFuncName(stmt->funcname, 0, NULL, false);
+	bool		row = strcmp(get_func_name(funcid), "capture_row") == 0;
+	const char *arg;
+	int64		id = 0;
+	Oid			viewid = InvalidOid;
+	LambdaViewEntry entry;
+	ObjectAddress trigger;
+	ObjectAddress whole;
+	char	   *name;
+
+	arg = list_length(stmt->args) == 1 ? strVal(linitial(stmt->args)) : NULL;
+	if (arg != NULL)
+	{
+		char	   *end;
+
+		errno = 0;
+		id = strtoi64(arg, &end, 10);
+		if (errno == 0 && end != arg && *end == '\0')
+			viewid = CatalogViewById(id);
+	}
+	if (!OidIsValid(viewid) || !CatalogGetView(viewid, &entry))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot create trigger \"%s\": its argument names no lambda view",
+						stmt->trigname),
+				 errdetail("lambda.%s() captures rows for the lambda view whose id is its argument.",
+						   get_func_name(funcid)),
+				 errhint("Lambda views make their own capture triggers.")));
+
+	name = CatalogInternalName(row ? "lambda_capture_row" : "lambda_capture", id);
+	if (strcmp(stmt->trigname, name) != 0 ||
+		(relid != entry.master &&
+		 !(get_rel_relispartition(relid) &&
+		   list_member_oid(get_partition_ancestors(relid), entry.master))))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot create trigger \"%s\" on table \"%s\"",
+						stmt->trigname, RelationDisplayName(relid)),
+				 errdetail("The capture triggers of lambda view \"%s\" are called \"%s\" and fire on its master \"%s\" and its partitions.",
+						   RelationDisplayName(viewid), name, RelationDisplayName(entry.master)),
+				 errhint("Lambda views make their own capture triggers.")));
+
+	ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, stmt->trigname, false));
+	ObjectAddressSet(whole, RelationRelationId, viewid);
+	recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
+
+	SharedWantDatabase(MyDatabaseId);
+}
+
+/*
+ * Does the capture trigger stmt would create exist already, the same?  A
+ * restore creates a partitioned master's capture trigger, then enables it,
+ * and that ALTER TABLE gives the partitions theirs (ddl.c) before the
+ * restore comes to them: creating them again is then nothing to do.
+ */
+bool
+RestoreTriggerExists(CreateTrigStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	Oid			funcid = LookupFuncName(stmt->funcname, 0, NULL, false);
+	Relation	rel;
+	TriggerDesc *trigdesc;
+	bool		same = false;
+	int			i;
+
+	if (!OidIsValid(relid) || stmt->replace || list_length(stmt->args) != 1)
+		return false;
+	rel = relation_open(relid, AccessShareLock);
+	trigdesc = rel->trigdesc;
+	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trigger = &trigdesc->triggers[i];
+
+		if (strcmp(trigger->tgname, stmt->trigname) == 0)
+			same = trigger->tgfoid == funcid && trigger->tgnargs == 1 &&
+				strcmp(trigger->tgargs[0], strVal(linitial(stmt->args))) == 0;
+	}
+	relation_close(rel, AccessShareLock);
+	return same;
+}
+
+/*
+ * Is the statement a CREATE TRIGGER of one of lambda's capture functions?
+ */
+bool
+RestoreIsCaptureTrigger(CreateTrigStmt *stmt)
+{
+	Oid			funcid = LookupFuncName(stmt->funcname, 0, NULL, true);
+	char	   *name;
+
+	if (!OidIsValid(funcid) ||
+		get_func_namespace(funcid) != get_namespace_oid(LAMBDA_SCHEMA_NAME, true))
+		return false;
+	name = get_func_name(funcid);
+	return strcmp(name, "capture") == 0 || strcmp(name, "capture_row") == 0;
+}
+
+/*
+ * Has view id, over master, every capture trigger it needs: the statement
+ * trigger on the master and on each of its partitions, and the row trigger
+ * on the master?  Not between a restore's data and its triggers.
+ */
+bool
+RestoreCaptureInPlace(int64 id, Oid master)
+{
+	char	   *statement = CatalogInternalName("lambda_capture", id);
+	ListCell   *lc;
+
+	if (!OidIsValid(get_trigger_oid(master, CatalogInternalName("lambda_capture_row", id), true)))
+		return false;
+	foreach(lc, find_all_inheritors(master, AccessShareLock, NULL))
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if ((relid == master || get_rel_relispartition(relid)) &&
+			!OidIsValid(get_trigger_oid(relid, statement, true)))
+			return false;
+	}
+	return true;
+}

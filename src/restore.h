@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * restore.h
+ *	  Lambda views through pg_dump and a restore.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LAMBDA_RESTORE_H
+#define LAMBDA_RESTORE_H
+
+#include "postgres.h"
+
+#include "nodes/parsenodes.h"
+
+extern bool RestoreIsCaptureTrigger(CreateTrigStmt *stmt);
+extern bool RestoreTriggerExists(CreateTrigStmt *stmt);
+extern void RestoreAdoptTrigger(CreateTrigStmt *stmt);
+extern bool RestoreCaptureInPlace(int64 id, Oid master);
+
+#endif							/* LAMBDA_RESTORE_H */
