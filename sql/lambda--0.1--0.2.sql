@@ -83,17 +83,22 @@ LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.scheduled_batch(bigint) IS
 'lambda.run_batch of the lambda view with this id (lambda.views.id): what its pg_cron job runs';
 
-/* Definitions and jobs name their view by id */
+/*
+ * Definitions and jobs name their view by id.  A view's definition is
+ * replaced through its rule: an update script may not CREATE OR REPLACE a
+ * view that is not a member of the extension.
+ */
 DO $$
 DECLARE
     v record;
 BEGIN
     FOR v IN SELECT l.view, l.id, l.cron_jobid FROM lambda.view l
     LOOP
-        EXECUTE pg_catalog.format('CREATE OR REPLACE VIEW %s AS %s', v.view,
-            pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef(v.view),
-                                      'lambda\.merged\(\(\d+\)::regclass\)',
-                                      pg_catalog.format('lambda.serve(%L::bigint)', v.id)));
+        EXECUTE pg_catalog.format('CREATE OR REPLACE RULE "_RETURN" AS ON SELECT TO %s DO INSTEAD %s', v.view,
+            pg_catalog.rtrim(pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef(v.view),
+                                                       'lambda\.merged\(\(\d+\)::regclass\)',
+                                                       pg_catalog.format('lambda.serve(%L::bigint)', v.id)),
+                             ';'));
         IF v.cron_jobid IS NOT NULL AND pg_catalog.to_regclass('cron.job') IS NOT NULL THEN
             EXECUTE 'UPDATE cron.job SET command = $1 WHERE jobid OPERATOR(pg_catalog.=) $2'
               USING pg_catalog.format('SELECT lambda.scheduled_batch(%s)', v.id), v.cron_jobid;

@@ -19,7 +19,8 @@
  * waits for the registry lock while holding a view lock.
  *
  * A crash restart re-creates all of it empty; speed.c treats a view without
- * state as not whole until a batch rebuilds it.
+ * state as not whole until a batch rebuilds it.  After a clean shutdown the
+ * state saved then is loaded back (persist.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +34,7 @@
 #include "utils/memutils.h"
 
 #include "guc.h"
+#include "persist.h"
 #include "shmem.h"
 
 /* Bytes of the DSA that live in the fixed segment; the rest grows in DSM */
@@ -129,6 +131,9 @@ lambda_shmem_startup(void)
 		dsa_set_size_limit(dsa, (size_t) lambda_speed_memory * 1024);
 		dsa_pin(dsa);
 		dsa_detach(dsa);
+
+		ConditionVariableInit(&lambda_shared->loadedCV);
+		PersistCheckAtStart();
 	}
 
 	LWLockRelease(AddinShmemInitLock);
@@ -177,6 +182,10 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 	LambdaSharedView *free = NULL;
 	int			i;
 
+	/* Not before the state saved at the last shutdown is back */
+	if (unlikely(lambda_shared->loading))
+		PersistWaitLoaded();
+
 	/*
 	 * Every committing writer looks its views up: do that under a shared
 	 * lock, and take the exclusive one only to create a slot.
@@ -224,7 +233,8 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 		free->slowSince = 0;
 		if (!fresh)
 		{
-			strlcpy(free->slowReason, "the server restarted: a batch rebuilds the speed layer",
+			strlcpy(free->slowReason,
+					"no speed layer was kept for it (a crash, a restore, or a full registry): a batch rebuilds it",
 					LAMBDA_REASON_LEN);
 			free->slowSince = GetCurrentTimestamp();
 		}

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "port/atomics.h"
+#include "storage/condition_variable.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "utils/dsa.h"
@@ -65,6 +66,9 @@ typedef struct LambdaShared
 	Oid			waiting[LAMBDA_MAX_WAITING];
 	LambdaSharedView *views;
 	char	   *rawDsaArea;
+	bool		loading;		/* the launcher has yet to load the state saved
+								 * at the last shutdown (persist.c) */
+	ConditionVariable loadedCV;	/* broadcast when it has */
 } LambdaShared;
 
 extern LambdaShared *lambda_shared;

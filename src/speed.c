@@ -135,6 +135,7 @@ static bool SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layou
 static void GrowBuckets(dsa_area *dsa, LambdaGeneration *gen);
 static void FreeGeneration(dsa_area *dsa, dsa_pointer dp);
 static void FreeDelta(dsa_area *dsa, LambdaSharedView *view, dsa_pointer dp);
+static void SpeedDrop(LambdaSharedView *view);
 
 /*
  * Hand off a committing transaction's partial states for a view.  Called at
@@ -879,9 +880,21 @@ SpeedNeedsBatch(LambdaSharedView *view)
 void
 SpeedForget(LambdaSharedView *view)
 {
-	dsa_area   *dsa = LambdaDsa();
 	Oid			dbid = view->dbid;
 	Oid			viewid = view->viewid;
+
+	SpeedDrop(view);
+	SharedViewForget(dbid, viewid);
+}
+
+/*
+ * Free all generations and pending deltas of a view.  Caller holds no view
+ * lock.
+ */
+static void
+SpeedDrop(LambdaSharedView *view)
+{
+	dsa_area   *dsa = LambdaDsa();
 
 	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
 	while (DsaPointerIsValid(view->generations))
@@ -901,8 +914,275 @@ SpeedForget(LambdaSharedView *view)
 		FreeDelta(dsa, view, dp);
 	}
 	LWLockRelease(&view->lock);
-	SharedViewForget(dbid, viewid);
 }
+
+/*
+ * Saving and loading a view's state (persist.c), field by field: the file
+ * holds values, never dsa_pointers, and the hash tables are rebuilt on load.
+ */
+#define WRITE(file, ptr, len)	(fwrite((ptr), (len), 1, (file)) == 1)
+#define READ(file, ptr, len)	(fread((ptr), (len), 1, (file)) == 1)
+
+/* One view's state as saved, ahead of its generations and deltas */
+typedef struct SavedView
+{
+	TransactionId lossyMaxXid;
+	bool		lost;
+	bool		overflowed;
+	uint64		nextGenerationId;
+	char		slowReason[LAMBDA_REASON_LEN];
+	TimestampTz slowSince;
+	int32		ngenerations;
+	int32		ndeltas;
+} SavedView;
+
+typedef struct SavedGeneration
+{
+	uint64		id;
+	TransactionId batchXid;
+	bool		published;
+	bool		allVisible;
+	bool		complete;
+	TransactionId xmin;
+	TransactionId xmax;
+	int			xcnt;
+	uint32		nbuckets;
+	int64		nentries;
+	int64		bytes;
+} SavedGeneration;
+
+/*
+ * Write view's state to file.  Caller holds no view lock; this takes it
+ * shared, so the state written is the one a reader would see.  False when
+ * the file could not be written.
+ */
+bool
+SpeedSave(LambdaSharedView *view, FILE *file)
+{
+	dsa_area   *dsa = LambdaDsa();
+	SavedView	saved = {0};
+	dsa_pointer dp;
+	bool		ok = true;
+
+	LWLockAcquire(&view->lock, LW_SHARED);
+	saved.lossyMaxXid = view->lossyMaxXid;
+	saved.lost = view->lost;
+	saved.overflowed = view->overflowed;
+	saved.nextGenerationId = view->nextGenerationId;
+	memcpy(saved.slowReason, view->slowReason, LAMBDA_REASON_LEN);
+	saved.slowSince = view->slowSince;
+	for (dp = view->generations; DsaPointerIsValid(dp);
+		 dp = ((LambdaGeneration *) dsa_get_address(dsa, dp))->next)
+		saved.ngenerations++;
+	for (dp = view->pending; DsaPointerIsValid(dp);
+		 dp = ((LambdaDelta *) dsa_get_address(dsa, dp))->next)
+		saved.ndeltas++;
+	ok = WRITE(file, &saved, sizeof(saved));
+
+	/* generations newest first, as listed */
+	for (dp = view->generations; ok && DsaPointerIsValid(dp);)
+	{
+		LambdaGeneration *gen = dsa_get_address(dsa, dp);
+		dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
+		SavedGeneration sg = {0};
+		uint32		i;
+
+		sg.id = gen->id;
+		sg.batchXid = gen->batchXid;
+		sg.published = gen->published;
+		sg.allVisible = gen->allVisible;
+		sg.complete = gen->complete;
+		sg.xmin = gen->xmin;
+		sg.xmax = gen->xmax;
+		sg.xcnt = gen->xcnt;
+		sg.nbuckets = gen->nbuckets;
+		sg.nentries = gen->nentries;
+		sg.bytes = gen->bytes;
+		ok = WRITE(file, &sg, sizeof(sg));
+		if (ok && gen->xcnt > 0)
+			ok = WRITE(file, dsa_get_address(dsa, gen->xip), sizeof(TransactionId) * gen->xcnt);
+		for (i = 0; ok && i < gen->nbuckets; i++)
+		{
+			dsa_pointer edp;
+
+			for (edp = buckets[i]; ok && DsaPointerIsValid(edp);)
+			{
+				LambdaEntry *entry = dsa_get_address(dsa, edp);
+
+				ok = WRITE(file, &entry->hash, sizeof(uint32)) &&
+					WRITE(file, &entry->len, sizeof(uint32)) &&
+					WRITE(file, ENTRY_DATA(entry), entry->len);
+				edp = entry->next;
+			}
+		}
+		dp = gen->next;
+	}
+
+	/* pending deltas newest first, as listed */
+	for (dp = view->pending; ok && DsaPointerIsValid(dp);)
+	{
+		LambdaDelta *delta = dsa_get_address(dsa, dp);
+
+		ok = WRITE(file, &delta->size, sizeof(Size)) &&
+			WRITE(file, (char *) delta + offsetof(LambdaDelta, xid),
+				  delta->size - offsetof(LambdaDelta, xid));
+		dp = delta->next;
+	}
+	LWLockRelease(&view->lock);
+	return ok;
+}
+
+/*
+ * Read into view, a slot just taken with no state, the state SpeedSave
+ * wrote.  False when the file is short or the state does not fit in
+ * lambda.speed_memory: then the view keeps no state, and counts as lost
+ * until a batch, as after a crash.  Lists are rebuilt in their order.
+ */
+bool
+SpeedLoad(LambdaSharedView *view, FILE *file)
+{
+	dsa_area   *dsa = LambdaDsa();
+	SavedView	saved;
+	dsa_pointer *genLink = &view->generations;
+	dsa_pointer *deltaLink = &view->pending;
+	bool		ok;
+	int32		g;
+	int32		d;
+
+	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	ok = READ(file, &saved, sizeof(saved));
+	if (ok)
+	{
+		view->lossyMaxXid = saved.lossyMaxXid;
+		view->lost = saved.lost;
+		view->overflowed = saved.overflowed;
+		view->nextGenerationId = saved.nextGenerationId;
+		memcpy(view->slowReason, saved.slowReason, LAMBDA_REASON_LEN);
+		view->slowReason[LAMBDA_REASON_LEN - 1] = '\0';
+		view->slowSince = saved.slowSince;
+	}
+
+	for (g = 0; ok && g < saved.ngenerations; g++)
+	{
+		SavedGeneration sg;
+		dsa_pointer dp;
+		LambdaGeneration *gen;
+		dsa_pointer *buckets;
+		int64		e;
+
+		ok = READ(file, &sg, sizeof(sg)) && sg.nbuckets > 0 && sg.xcnt >= 0 &&
+			sg.nbuckets <= MaxAllocSize / sizeof(dsa_pointer);
+		if (!ok)
+			break;
+		dp = dsa_allocate_extended(dsa, sizeof(LambdaGeneration), DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+		if (!DsaPointerIsValid(dp))
+		{
+			ok = false;
+			break;
+		}
+		gen = dsa_get_address(dsa, dp);
+		gen->next = InvalidDsaPointer;
+		gen->xip = InvalidDsaPointer;
+		gen->buckets = dsa_allocate_extended(dsa, sizeof(dsa_pointer) * sg.nbuckets,
+											 DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+		if (!DsaPointerIsValid(gen->buckets))
+		{
+			dsa_free(dsa, dp);
+			ok = false;
+			break;
+		}
+		gen->nbuckets = sg.nbuckets;
+		*genLink = dp;			/* linked at once: freed with the rest on failure */
+		genLink = &gen->next;
+		gen->id = sg.id;
+		gen->batchXid = sg.batchXid;
+		gen->published = sg.published;
+		gen->allVisible = sg.allVisible;
+		gen->complete = sg.complete;
+		gen->xmin = sg.xmin;
+		gen->xmax = sg.xmax;
+		gen->bytes = sg.bytes;
+		if (sg.xcnt > 0)
+		{
+			gen->xip = dsa_allocate_extended(dsa, sizeof(TransactionId) * sg.xcnt, DSA_ALLOC_NO_OOM);
+			ok = DsaPointerIsValid(gen->xip) &&
+				READ(file, dsa_get_address(dsa, gen->xip), sizeof(TransactionId) * sg.xcnt);
+			if (!ok)
+				break;
+			gen->xcnt = sg.xcnt;
+		}
+		buckets = dsa_get_address(dsa, gen->buckets);
+		for (e = 0; ok && e < sg.nentries; e++)
+		{
+			uint32		hash;
+			uint32		len;
+			dsa_pointer edp;
+			LambdaEntry *entry;
+
+			ok = READ(file, &hash, sizeof(uint32)) && READ(file, &len, sizeof(uint32)) &&
+				AllocSizeIsValid(len);
+			if (!ok)
+				break;
+			edp = dsa_allocate_extended(dsa, MAXALIGN(sizeof(LambdaEntry)) + len, DSA_ALLOC_NO_OOM);
+			if (!DsaPointerIsValid(edp))
+			{
+				ok = false;
+				break;
+			}
+			entry = dsa_get_address(dsa, edp);
+			entry->hash = hash;
+			entry->len = len;
+			entry->next = buckets[hash % gen->nbuckets];
+			buckets[hash % gen->nbuckets] = edp;
+			gen->nentries++;
+			ok = READ(file, ENTRY_DATA(entry), len);
+		}
+	}
+
+	for (d = 0; ok && d < saved.ndeltas; d++)
+	{
+		Size		size;
+		dsa_pointer dp;
+		LambdaDelta *delta;
+
+		ok = READ(file, &size, sizeof(Size)) && size >= sizeof(LambdaDelta) &&
+			AllocSizeIsValid(size);
+		if (!ok)
+			break;
+		dp = dsa_allocate_extended(dsa, size, DSA_ALLOC_NO_OOM);
+		if (!DsaPointerIsValid(dp))
+		{
+			ok = false;
+			break;
+		}
+		delta = dsa_get_address(dsa, dp);
+		ok = READ(file, (char *) delta + offsetof(LambdaDelta, xid),
+				  size - offsetof(LambdaDelta, xid));
+		delta->size = size;
+		delta->next = InvalidDsaPointer;
+		*deltaLink = dp;
+		deltaLink = &delta->next;
+		view->pendingBytes += size;
+	}
+	LWLockRelease(&view->lock);
+
+	if (!ok)
+	{
+		FullTransactionId next = ReadNextFullTransactionId();
+
+		/* none of it: the view's state is rebuilt as after a crash */
+		SpeedDrop(view);
+		FullTransactionIdRetreat(&next);
+		LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+		view->lossyMaxXid = InvalidTransactionId;
+		view->slowReason[0] = '\0';
+		MarkLost(view, XidFromFullTransactionId(next),
+				 "its saved speed layer could not be loaded: a batch rebuilds it");
+		LWLockRelease(&view->lock);
+	}
+	return ok;
+}
+
 
 /*
  * Settling the view failed (a merge function raised an error, say a float

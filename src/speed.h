@@ -35,6 +35,8 @@ extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
 						TransactionId horizon);
 extern bool SpeedNeedsBatch(LambdaSharedView *view);
 extern void SpeedForget(LambdaSharedView *view);
+extern bool SpeedSave(LambdaSharedView *view, FILE *file);
+extern bool SpeedLoad(LambdaSharedView *view, FILE *file);
 extern int64 SpeedSettleRounds(Oid viewid);
 extern void SpeedDiscard(LambdaSharedView *view, const char *why);
 extern void SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,

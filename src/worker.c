@@ -75,6 +75,7 @@
 #include "identity.h"
 #include "lambda.h"
 #include "layout.h"
+#include "persist.h"
 #include "restore.h"
 #include "shmem.h"
 #include "speed.h"
@@ -165,9 +166,12 @@ lambda_launcher_main(Datum main_arg)
 	ListCell   *lc;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	/* The speed layer saved at the last clean shutdown, before all else */
+	PersistLoad();
 
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
 	lambda_shared->launcherLatch = MyLatch;
@@ -189,6 +193,12 @@ lambda_launcher_main(Datum main_arg)
 						 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+		{
+			/* ... and kept for the next start (persist.c) */
+			PersistSave();
+			proc_exit(1);
+		}
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;

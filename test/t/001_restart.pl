@@ -12,6 +12,7 @@ use LambdaTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Copy qw(copy move);
 
 my $node = lambda_node('restart');
 
@@ -80,12 +81,18 @@ $node->safe_psql('postgres', q{
 is(view_rows(), '1601', 'prepared rows are not counted');
 is(differences($node, 'v', $query), '0', 'exact with a prepared transaction pending');
 
+ok(wait_fast($node, 'v'), 'fast path before the restart');
+
 # clean restart (fast shutdown) with a transaction in flight: it is rolled
-# back and never counted
+# back and never counted; the speed layer saved at the shutdown is loaded
+# at the start, so the view is on the fast path at once, with no batch
 my $open = $node->background_psql('postgres');
 $open->query_safe(q{BEGIN; INSERT INTO events SELECT i, 'in_flight', 3 FROM generate_series(3001, 3050) i;});
 $node->restart;
 $open->{run}->kill_kill;
+is(exact($node, 'v', $query), 't|0', 'fast path and exact at once after a clean restart');
+is($node->safe_psql('postgres', q{SELECT speed_state || ':' || coalesce(slow_reason, '') FROM lambda.views}),
+	'ready:', 'lambda.views: ready, no reason to be slow');
 is(differences($node, 'v', $query), '0', 'exact after restart');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM v WHERE grp = 'in_flight'}), '0',
 	'transaction in flight at the restart is not counted');
@@ -160,6 +167,31 @@ is($node->safe_psql('postgres', qq{
 		($query EXCEPT ALL
 		 SELECT grp, n, total, avg_amount_sum / avg_amount_count, largest FROM $batch)) d}),
 	'0', 'final batch table equals the query on the master');
+
+# A saved state that transactions after it made outdated is never used:
+# keep the file of one clean shutdown, insert, shut down cleanly again, and
+# put the old file back
+my $saved = $node->data_dir . '/pg_stat/lambda_speed.state';
+ok(wait_fast($node, 'v'), 'fast path before the last restarts');
+$node->stop;
+ok(-f $saved, 'a clean shutdown saves the speed layer');
+copy($saved, "$saved.old") or die "copy: $!";
+$node->start;
+ok(!-f $saved, 'the start takes the saved state and removes the file');
+is(exact($node, 'v', $query), 't|0', 'fast path and exact at once after another clean restart');
+$node->safe_psql('postgres',
+	q{INSERT INTO events SELECT i, 'after_save', 6 FROM generate_series(6001, 6040) i});
+$node->stop;
+move("$saved.old", $saved) or die "move: $!";
+my $log_offset = -s $node->logfile;
+$node->start;
+ok($node->log_contains(qr/not loading the speed layer saved at the last shutdown/, $log_offset),
+	'an outdated saved state is refused');
+is(differences($node, 'v', $query), '0', 'exact: the rows inserted after the old save are counted');
+is($node->safe_psql('postgres', q{SELECT n FROM v WHERE grp = 'after_save'}), '40',
+	'the group inserted after the old save');
+ok(wait_fast($node, 'v'), 'a batch brings the fast path back');
+is(exact($node, 'v', $query), 't|0', 'exact on the fast path');
 
 $node->stop;
 done_testing();

@@ -67,6 +67,8 @@ is(sql(q{SELECT string_agg((relowner = (SELECT relowner FROM pg_class WHERE oid 
 is(sql(q{SELECT string_agg(DISTINCT relnamespace::regnamespace::text, ',')
 		 FROM pg_class WHERE oid IN (SELECT batch_table FROM lambda.view UNION ALL SELECT partial_view FROM lambda.view)}),
 	'pg_lambda', 'internal relations moved to pg_lambda');
+is(sql(q{SELECT pg_get_viewdef('v') ~ format('lambda\.serve\(''%s''::bigint\)', id) AND id = view::oid
+		 FROM lambda.view}), 't', 'the view reads itself by id, its OID at the update');
 is(sql(q{SELECT has_table_privilege('bob', partial_view, 'SELECT') AND NOT has_table_privilege('bob', batch_table, 'INSERT')
 		 FROM lambda.view}), 't', 'bob reads the partial view, writes nothing');
 is(sql(q{SELECT has_function_privilege('bob', 'lambda.capture()', 'EXECUTE')}), 'f', 'capture() is not PUBLIC');
