@@ -11,6 +11,9 @@
 #   6. run_batch                            vs  CREATE TABLE AS of the query, and
 #                                               REFRESH MATERIALIZED VIEW CONCURRENTLY
 #   7. speed-layer memory per group         vs  a batch table row (the partial state)
+#   8. clean restart: start to fast path    vs  start to reading the batch table;
+#      after a crash: slow-path point query vs  the query on the master, while the
+#      recovery batch runs, and the time until the fast path is back
 #
 #   bench/run.sh [--rows N] [--copy-rows N] [--groups N] [--fresh N]
 #                [--seconds S] [--clients C] [--trials N] [--out DIR]
@@ -388,6 +391,83 @@ SQL
 echo "$CHECK"
 EXACT=yes
 if grep -qv ': 0 rows differ, fast path t$' <<<"$CHECK"; then EXACT=no; fi
+
+# ---------------------------------------------------------------------------
+# 8. Restarts, over the $ROWS-row master.  A clean restart (fast shutdown)
+# saves the speed layer and the start loads it: the time from the start
+# command to the first read of the view on the fast path, against the time
+# to the first read of the batch table (how soon plain PostgreSQL serves a
+# stored result).  A crash (immediate shutdown) loses it: until a recovery
+# batch has rebuilt it, reads take the exact slow path; the latency of a
+# point query on the view while the batch runs, against the same query run
+# on the master (3), and how long until the fast path is back.
+say "8. restarts: clean, then crash"
+pgctl() { as_test_user pg_ctl -D "$DIR/data" -l "$DIR/server.log" -w "$@" >/dev/null; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# until_ms T0 SQL: ms from T0 until SQL returns t (polled every 5 ms, 10 min at most)
+until_ms() {
+    local out
+    while :; do
+        out=$(sql -c "$2" 2>/dev/null) && [[ $out == t ]] && break
+        if (($(now_ms) - $1 > 600000)); then
+            echo "bench: timed out waiting for: $2" >&2
+            server_log
+            exit 1
+        fi
+        sleep 0.005
+    done
+    echo $(($(now_ms) - $1))
+}
+FAST_READ="SELECT lambda.fast_path('per_group') AND count(*) > 0 FROM per_group"
+VERSION_CLEAN=$(sql -c "SELECT batch_version FROM lambda.views WHERE view = 'per_group'::regclass")
+pgctl stop -m fast
+T0=$(now_ms)
+pgctl start
+RESTART_FAST_MS=$(until_ms "$T0" "$FAST_READ")
+BATCHES_AFTER=$(sql -c "SELECT batch_version FROM lambda.views WHERE view = 'per_group'::regclass")
+pgctl stop -m fast
+T0=$(now_ms)
+pgctl start
+RESTART_PLAIN_MS=$(until_ms "$T0" "SELECT count(*) > 0 FROM $BATCH")
+row 8 restart_fast "clean restart: start to first fast-path read" "$RESTART_FAST_MS" "$RESTART_PLAIN_MS" ms \
+    "$(ratio "$RESTART_FAST_MS" "$RESTART_PLAIN_MS")" '<=' 2 \
+    "$RESTART_FAST_MS ms" "$RESTART_PLAIN_MS ms (first read of the batch table)"
+
+VERSION_BEFORE=$(sql -c "SELECT batch_version FROM lambda.views WHERE view = 'per_group'::regclass")
+pgctl stop -m immediate
+T0=$(now_ms)
+pgctl start
+SLOW_RUNS=()
+while [[ $(sql -c "SELECT lambda.fast_path('per_group')") == f ]]; do
+    SLOW_RUNS+=("$(ms_of "SELECT * FROM per_group WHERE k = $((RANDOM % NGROUPS))")")
+    if (($(now_ms) - T0 > 600000)); then
+        echo "bench: no fast path 10 minutes after the crash" >&2
+        server_log
+        exit 1
+    fi
+done
+CRASH_FAST_MS=$(($(now_ms) - T0))
+VERSION_AFTER=$(sql -c "SELECT batch_version FROM lambda.views WHERE view = 'per_group'::regclass")
+SLOW_P50=$(printf '%s\n' "${SLOW_RUNS[@]:-0}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+M50=$(pct point_master 50)
+row 8 crash_slow_p50 "after a crash: point query on the slow path while the recovery batch runs, p50 of ${#SLOW_RUNS[@]}" \
+    "$SLOW_P50" "$M50" ms "$(ratio "$SLOW_P50" "$M50")" - - \
+    "$SLOW_P50 ms" "$M50 ms (the query on the master, 3)"
+row 8 crash_fast "after a crash: start to the fast path (recovery batch $VERSION_BEFORE -> $VERSION_AFTER)" \
+    "$CRASH_FAST_MS" "$BATCH_MS" ms "$(ratio "$CRASH_FAST_MS" "$BATCH_MS")" - - \
+    "$CRASH_FAST_MS ms" "$BATCH_MS ms (run_batch, 6)"
+say "clean restart: fast path after $RESTART_FAST_MS ms with batch_version $BATCHES_AFTER (no batch);" \
+    "crash: fast path after $CRASH_FAST_MS ms"
+CHECK8=$(sql -c "SELECT format('after the restarts: per_group %s rows differ, fast path %s',
+                    (SELECT count(*) FROM ((TABLE per_group EXCEPT ALL ($VIEW_QUERY))
+                                           UNION ALL (($VIEW_QUERY) EXCEPT ALL TABLE per_group)) d),
+                    lambda.fast_path('per_group'))")
+echo "$CHECK8"
+grep -q ': per_group 0 rows differ, fast path t$' <<<"$CHECK8" || EXACT=no
+[[ $BATCHES_AFTER == "$VERSION_CLEAN" ]] || {
+    echo "bench: a batch ran after the clean restart ($VERSION_CLEAN -> $BATCHES_AFTER)" >&2
+    EXACT=no
+}
 
 # ---------------------------------------------------------------------------
 # Report

@@ -36,11 +36,11 @@ sql(q{
 sql(qq{SELECT lambda.create_view('v', \$\$ $query \$\$, '* * * * *')});
 sql(qq{SET ROLE alice; SELECT lambda.create_view('w', \$\$ $query \$\$, '* * * * *')});
 
-my $vid = sql(q{SELECT 'v'::regclass::oid});
+my $vid = sql(q{SELECT id FROM lambda.view WHERE view = 'v'::regclass});
 is(sql(q{SELECT j.jobname || ' ' || j.schedule || ' ' || j.command || ' ' || j.username
          FROM cron.job j JOIN lambda.view l ON l.cron_jobid = j.jobid
          WHERE l.view = 'v'::regclass}),
-	"lambda: public.v * * * * * SELECT lambda.run_batch($vid) " .
+	"lambda: public.v * * * * * SELECT lambda.scheduled_batch($vid) " .
 	  sql('SELECT current_user'),
 	'v has its pg_cron job, recorded in its catalog row');
 is(sql(q{SELECT j.username FROM cron.job j JOIN lambda.view l ON l.cron_jobid = j.jobid

@@ -155,6 +155,13 @@ for my $format ('custom', 'plain')
 			'succeeded', "$format: every run of the job succeeded");
 	}
 
+	# a view made after the restore gets an id of its own
+	dst_sql($dst, qq{SELECT lambda.create_view('v2', \$\$ $query \$\$)});
+	cmp_ok(dst_sql($dst, q{SELECT id FROM lambda.view WHERE view = 'v2'::regclass}), '>', 2,
+		"$format: a new view gets a new id");
+	is(exact($dst, 'v2', $query), 't|0', "$format: the new view is exact on the fast path");
+	dst_sql($dst, q{SELECT lambda.drop_view('v2')});
+
 	# dropping the view takes its triggers with it
 	dst_sql($dst, q{DROP VIEW pv});
 	is(dst_sql($dst, q{SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'lambda\_capture%'
