@@ -437,10 +437,18 @@ VERSION_BEFORE=$(sql -c "SELECT batch_version FROM lambda.views WHERE view = 'pe
 pgctl stop -m immediate
 T0=$(now_ms)
 pgctl start
+# Point queries until one is served by the fast path; fast_path() and the
+# query share the statement's snapshot, so each read is known to have taken
+# the slow path or not.  The first reads find the buffer cache empty.
 SLOW_RUNS=()
-while [[ $(sql -c "SELECT lambda.fast_path('per_group')") == f ]]; do
-    SLOW_RUNS+=("$(ms_of "SELECT * FROM per_group WHERE k = $((RANDOM % NGROUPS))")")
-    if (($(now_ms) - T0 > 600000)); then
+while :; do
+    t0=$(now_ms)
+    out=$(sql -c "SELECT lambda.fast_path('per_group'),
+                         (SELECT count(*) FROM per_group WHERE k = $((RANDOM % NGROUPS)))")
+    t1=$(now_ms)
+    [[ $out == t\|* ]] && break
+    SLOW_RUNS+=($((t1 - t0)))
+    if ((t1 - T0 > 600000)); then
         echo "bench: no fast path 10 minutes after the crash" >&2
         server_log
         exit 1
@@ -448,9 +456,10 @@ while [[ $(sql -c "SELECT lambda.fast_path('per_group')") == f ]]; do
 done
 CRASH_FAST_MS=$(($(now_ms) - T0))
 VERSION_AFTER=$(sql -c "SELECT batch_version FROM lambda.views WHERE view = 'per_group'::regclass")
-SLOW_P50=$(printf '%s\n' "${SLOW_RUNS[@]:-0}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+read -r SLOW_P50 SLOW_MAX < <(printf '%s\n' "${SLOW_RUNS[@]:-0}" | sort -g |
+    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR] }')
 M50=$(pct point_master 50)
-row 8 crash_slow_p50 "after a crash: point query on the slow path while the recovery batch runs, p50 of ${#SLOW_RUNS[@]}" \
+row 8 crash_slow_p50 "after a crash: point query on the slow path while the recovery batch runs, p50 of ${#SLOW_RUNS[@]} (max $SLOW_MAX ms)" \
     "$SLOW_P50" "$M50" ms "$(ratio "$SLOW_P50" "$M50")" - - \
     "$SLOW_P50 ms" "$M50 ms (the query on the master, 3)"
 row 8 crash_fast "after a crash: start to the fast path (recovery batch $VERSION_BEFORE -> $VERSION_AFTER)" \

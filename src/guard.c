@@ -15,7 +15,8 @@
  *	  TRUNCATE, DROP, CREATE OR REPLACE VIEW, and CREATE TABLE ... INHERITS
  *	  or PARTITION OF;
  *	- on a master or one of its partitions: ENABLE or DISABLE of lambda's
- *	  triggers (and of ALL or USER triggers, which include them), DROP and
+ *	  triggers (but for setting the state lambda gave them, which a restore
+ *	  does), of ALL or USER triggers (which include them), DROP and
  *	  RENAME of lambda's triggers, ENABLE and FORCE ROW LEVEL SECURITY
  *	  (aggregates would reveal rows that policies hide), and TRUNCATE of a
  *	  partition, which fires no trigger of its master (master.c);
@@ -25,7 +26,11 @@
  *	  DROP TABLE of a partition.
  *
  * After REASSIGN OWNED, which fires no event trigger, every view's partial
- * view grant and cron job follow its owner (ddl.c).
+ * view grant and cron job follow its owner (ddl.c).  A CREATE TRIGGER of
+ * lambda's capture functions is refused unless it makes exactly the
+ * trigger lambda gives a view, which only a restore does; then the trigger
+ * becomes an internal part of its view again (restore.c).  If lambda made
+ * that trigger already, the statement does nothing.
  *
  * The capture triggers are also internal parts of their view, so that
  * PostgreSQL refuses to drop them alone; the guard triggers of a master are
