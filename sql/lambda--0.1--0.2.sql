@@ -53,6 +53,19 @@ ALTER TABLE lambda.view ALTER COLUMN id SET DEFAULT pg_catalog.nextval('lambda.v
 COMMENT ON COLUMN lambda.view.query IS
 'the view''s query as PostgreSQL normalized it, every name qualified';
 
+/* A parallel restore loads lambda.master and lambda.view in any order */
+DO $$
+DECLARE
+    c name;
+BEGIN
+    FOR c IN SELECT conname FROM pg_catalog.pg_constraint
+              WHERE conrelid OPERATOR(pg_catalog.=) 'lambda.view'::pg_catalog.regclass
+                AND contype OPERATOR(pg_catalog.=) 'f'
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE lambda.view DROP CONSTRAINT %I', c);
+    END LOOP;
+END $$;
+
 SELECT pg_catalog.pg_extension_config_dump('lambda.master', '');
 SELECT pg_catalog.pg_extension_config_dump('lambda.view', '');
 SELECT pg_catalog.pg_extension_config_dump('lambda.view_id_seq', '');
@@ -82,6 +95,36 @@ AS 'MODULE_PATHNAME', 'scheduled_batch'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.scheduled_batch(bigint) IS
 'lambda.run_batch of the lambda view with this id (lambda.views.id): what its pg_cron job runs';
+
+/*
+ * 0.1 stored a view's query as its creator typed it; a restore reads it
+ * under a pinned search_path, so store it normalized, every name qualified,
+ * as 0.2's create_view does.  A query that does not normalize (its names
+ * resolved through a search_path other than the master's schema and
+ * public) is kept as it was, and said.
+ */
+CREATE FUNCTION lambda.normalized_query(view regclass)
+RETURNS text
+AS 'MODULE_PATHNAME', 'normalized_query'
+LANGUAGE C STRICT VOLATILE;
+DO $$
+DECLARE
+    v regclass;
+    q text;
+BEGIN
+    FOR v IN SELECT l.view FROM lambda.view l
+    LOOP
+        q := lambda.normalized_query(v);
+        IF q IS NULL THEN
+            RAISE WARNING 'the query of lambda view % could not be stored normalized', v
+                USING DETAIL = 'A dump of this database would not restore the view.',
+                      HINT = 'Drop the view and create it again with lambda.create_view().';
+        ELSE
+            UPDATE lambda.view SET query = q WHERE view OPERATOR(pg_catalog.=) v;
+        END IF;
+    END LOOP;
+END $$;
+DROP FUNCTION lambda.normalized_query(regclass);
 
 /*
  * Definitions and jobs name their view by id.  A view's definition is

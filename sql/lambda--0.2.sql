@@ -53,7 +53,7 @@ CREATE SEQUENCE lambda.view_id_seq AS bigint;
 CREATE TABLE lambda.view (
     view            regclass PRIMARY KEY,
     id              bigint NOT NULL UNIQUE DEFAULT pg_catalog.nextval('lambda.view_id_seq'),
-    master          regclass NOT NULL REFERENCES lambda.master,
+    master          regclass NOT NULL,
     batch_table     oid NOT NULL,
     partial_view    oid NOT NULL,
     query           text NOT NULL,

@@ -59,6 +59,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_func.h"
+#include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -87,6 +88,7 @@ static void GuardStatement(Node *parsetree);
 static void GuardInternal(RangeVar *rv);
 static void GuardAlterTable(AlterTableStmt *stmt);
 static void GuardTrigger(RangeVar *rv, const char *trigger, const char *action);
+static void LockMasterFirst(RangeVar *rv);
 static void GuardInherit(RangeVar *parent);
 static void GuardViewRule(RuleStmt *stmt);
 static void GuardPartition(RangeVar *rv, const char *action);
@@ -356,6 +358,8 @@ GuardStatement(Node *parsetree)
 						stmt->removeType == OBJECT_VIEW ||
 						stmt->removeType == OBJECT_INDEX)
 						GuardInternal(makeRangeVarFromNameList(lfirst(lc)));
+					if (stmt->removeType == OBJECT_VIEW)
+						LockMasterFirst(makeRangeVarFromNameList(lfirst(lc)));
 					if (stmt->removeType == OBJECT_TABLE)
 						GuardPartition(makeRangeVarFromNameList(lfirst(lc)), "drop");
 					else if (stmt->removeType == OBJECT_TRIGGER)
@@ -629,6 +633,31 @@ TruncateCascade(List *relids)
 		if (list_length(all) == before)
 			return all;
 	}
+}
+
+/*
+ * Before DROP VIEW of a lambda view (also lambda.drop_view's) takes the
+ * view, take its master and the master's partitions, as dropping their
+ * capture triggers will: AccessExclusiveLock, master first.  The one lock
+ * order of DDL and capture is master before view: an insert holds the
+ * master from its start and opens the view's relations at the end of its
+ * statement, to capture.  DROP VIEW alone would take the view first and the
+ * master last, and a deadlock with a running insert would cancel one of
+ * them, the insert perhaps.  This way the drop waits for running inserts,
+ * and inserts that start later wait for the drop and then find no trigger.
+ */
+static void
+LockMasterFirst(RangeVar *rv)
+{
+	Oid			viewid = RangeVarGetRelid(rv, NoLock, true);
+	LambdaViewEntry entry;
+
+	/* not for those whom DROP VIEW will refuse: they may not stall inserts */
+	if (!OidIsValid(viewid) || !pg_class_ownercheck(viewid, GetUserId()) ||
+		!CatalogGetView(viewid, &entry) || get_rel_name(entry.master) == NULL)
+		return;
+	LockRelationOid(entry.master, AccessExclusiveLock);
+	(void) find_all_inheritors(entry.master, AccessExclusiveLock, NULL);
 }
 
 /*

@@ -17,10 +17,15 @@
  *	- At the next postmaster start, before any process runs, the control
  *	  file must say the cluster shut down cleanly, and its shutdown
  *	  checkpoint must record N as the next xid: no transaction got an xid
- *	  after the save, so none handed off a delta the file lacks.  After a
- *	  crash, an immediate shutdown, a promotion or a copied data directory
- *	  the file is removed unread, and views are rebuilt by a batch as
- *	  before (speed.c, worker.c).
+ *	  after the save, so none handed off a delta the file lacks.  And no
+ *	  WAL may be replayed before the launcher loads the file: not with
+ *	  standby.signal, recovery.signal or backup_label in the data
+ *	  directory (a standby, point-in-time recovery, a base backup), whose
+ *	  recovery would bring transactions the file does not know.  After a
+ *	  crash, an immediate shutdown or any of those the file is removed
+ *	  unread, and views are rebuilt by a batch as before (speed.c,
+ *	  worker.c).  In single-user mode, where no launcher runs, the file is
+ *	  neither loaded nor removed: the next start checks it again.
  *
  * The file is read once: the launcher loads it into the DSA when it starts
  * and removes it.  Until it is done, every process that looks a view's
@@ -34,6 +39,7 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "access/transam.h"
@@ -62,6 +68,12 @@
 /* How long a shutdown waits for other processes to finish their transactions */
 #define SAVE_WAIT_SECONDS	10
 
+/*
+ * How long a look-up waits for a launcher that has not begun to load: one
+ * that could not be registered never will.
+ */
+#define LOAD_WAIT_SECONDS	30
+
 typedef struct PersistHeader
 {
 	uint32		magic;
@@ -81,6 +93,7 @@ typedef struct PersistViewHeader
 static bool loader = false;
 
 static bool OthersHoldXids(void);
+static bool RecoveryPending(void);
 
 /*
  * At postmaster start, before any other process: does the saved state
@@ -98,6 +111,9 @@ PersistCheckAtStart(void)
 	bool		valid = false;
 
 	lambda_shared->loading = false;
+	lambda_shared->loaderActive = false;
+	if (!IsPostmasterEnvironment)
+		return;
 	file = AllocateFile(PERSIST_FILE, PG_BINARY_R);
 	if (file == NULL)
 		return;
@@ -107,7 +123,8 @@ PersistCheckAtStart(void)
 		control = get_controlfile(DataDir, &crcOk);
 		valid = crcOk && control->state == DB_SHUTDOWNED &&
 			control->system_identifier == header.systemId &&
-			U64FromFullTransactionId(control->checkPointCopy.nextXid) == header.nextXid;
+			U64FromFullTransactionId(control->checkPointCopy.nextXid) == header.nextXid &&
+			!RecoveryPending();
 		pfree(control);
 	}
 	FreeFile(file);
@@ -131,6 +148,9 @@ PersistCheckAtStart(void)
 void
 PersistWaitLoaded(void)
 {
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   LOAD_WAIT_SECONDS * 1000);
+
 	if (loader)
 		return;
 	ConditionVariablePrepareToSleep(&lambda_shared->loadedCV);
@@ -138,12 +158,23 @@ PersistWaitLoaded(void)
 	{
 		bool		loading;
 
-		LWLockAcquire(lambda_shared->lock, LW_SHARED);
+		LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
 		loading = lambda_shared->loading;
+		if (loading && !lambda_shared->loaderActive && GetCurrentTimestamp() >= deadline)
+		{
+			/* no launcher came: give the saved state up, as after a crash */
+			lambda_shared->loading = false;
+			loading = false;
+			ereport(WARNING,
+					(errmsg("lambda: the speed layer saved at the last shutdown was not loaded within %d seconds",
+							LOAD_WAIT_SECONDS),
+					 errdetail("The lambda launcher did not start."),
+					 errhint("Lambda views answer through the exact slow path until a batch rebuilds them.")));
+		}
 		LWLockRelease(lambda_shared->lock);
 		if (!loading)
 			break;
-		ConditionVariableSleep(&lambda_shared->loadedCV, PG_WAIT_EXTENSION);
+		(void) ConditionVariableTimedSleep(&lambda_shared->loadedCV, 1000L, PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();
 }
@@ -162,7 +193,11 @@ PersistLoad(void)
 	volatile int loaded = 0;
 	int			i;
 
-	if (!lambda_shared->loading)
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	if (lambda_shared->loading)
+		lambda_shared->loaderActive = true;
+	LWLockRelease(lambda_shared->lock);
+	if (!lambda_shared->loaderActive)
 		return;
 
 	loader = true;
@@ -193,6 +228,7 @@ PersistLoad(void)
 		loader = false;
 		LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
 		lambda_shared->loading = false;
+		lambda_shared->loaderActive = false;
 		LWLockRelease(lambda_shared->lock);
 		ConditionVariableBroadcast(&lambda_shared->loadedCV);
 	}
@@ -300,4 +336,19 @@ OthersHoldXids(void)
 	}
 	LWLockRelease(ProcArrayLock);
 	return found;
+}
+
+/*
+ * Will the startup process replay WAL the saved state does not know?  A
+ * standby, an archive recovery and a base backup each leave a file in the
+ * data directory (the postmaster's working directory) that says so.
+ */
+static bool
+RecoveryPending(void)
+{
+	struct stat st;
+
+	return stat(STANDBY_SIGNAL_FILE, &st) == 0 ||
+		stat(RECOVERY_SIGNAL_FILE, &st) == 0 ||
+		stat(BACKUP_LABEL_FILE, &st) == 0;
 }

@@ -19,10 +19,14 @@
  * A view's batch table and partial view are not in the dump: they live in
  * pg_lambda, a schema pg_dump leaves out as it leaves out every "pg_"
  * schema.  When a catalog row arrives without them (step 2), a trigger on
- * lambda.view makes them anew from the row's query, as the view's owner
- * would have, and writes their new OIDs into the row.  When a capture
- * trigger arrives (step 3), the ProcessUtility hook makes it an internal
- * part of its view again, as create_view did; the dump cannot say so.
+ * lambda.view makes them anew from the row's query, and writes their new
+ * OIDs into the row.  When a capture trigger arrives (step 3), the
+ * ProcessUtility hook makes it an internal part of its view again, as
+ * create_view did; the dump cannot say so.  A parallel restore (pg_restore
+ * -j) orders only what depends on what: it may load lambda.view before
+ * lambda.master, and create a master's triggers once the master's rows are
+ * in, before the catalog's; whichever of a view's row and its triggers
+ * comes second links them.
  *
  * The restored view answers through the exact slow path until a batch
  * publishes: its speed layer starts out lost (shmem.c), and the worker
@@ -37,6 +41,7 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
@@ -49,8 +54,10 @@
 #include "miscadmin.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 #include "catalog.h"
 #include "identity.h"
@@ -61,10 +68,12 @@
 #include "views.h"
 
 PG_FUNCTION_INFO_V1(on_view_restore);
+PG_FUNCTION_INFO_V1(normalized_query);
 
 static bool InternalRelationsInPlace(int64 id, Oid batchTable, Oid partialView);
 static bool IsNamed(Oid relid, const char *name);
 static int	Column(TupleDesc desc, const char *name);
+static void RestoreLinkTriggers(Oid viewid, int64 id, Oid master);
 
 /*
  * on_view_restore() returns trigger: BEFORE INSERT FOR EACH ROW on
@@ -132,12 +141,21 @@ on_view_restore(PG_FUNCTION_ARGS)
 
 	/*
 	 * The query was stored normalized, every name qualified: read it under
-	 * the pinned settings, as the view's owner, as create_view made it.
+	 * the pinned settings.  Not as the view's owner: a restore grants rights
+	 * last, so the owner may not yet have USAGE on a schema the query
+	 * names.  As the catalog owner, restricted: parsing runs no code of the
+	 * owner's (functions run when the view is read, not when it is parsed;
+	 * only the input functions of base types, which only a superuser can
+	 * make, run on the query's constants).  The master may not be
+	 * registered yet either: a parallel restore loads lambda.master and
+	 * lambda.view in any order.
 	 */
 	SPI_connect();
 	nestLevel = ViewDefPinSettings();
-	IdentityBecomeViewOwner(viewid, &save);
-	def = ViewDefAnalyze(query);
+	IdentityBecomeCatalogOwner(&save);
+	SetUserIdAndSecContext(GetUserId(), save.secContext |
+						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	def = ViewDefAnalyze(query, true);
 	IdentityRestore(&save);
 	if (def->master != master)
 		ereport(ERROR,
@@ -146,6 +164,8 @@ on_view_restore(PG_FUNCTION_ARGS)
 						RelationDisplayName(viewid), RelationDisplayName(def->master),
 						RelationDisplayName(master))));
 	ViewsCreateInternalObjects(viewid, id, def, owner);
+	RestoreLinkTriggers(viewid, id, master);
+	SharedWantDatabase(MyDatabaseId);
 
 	/* DROP EXTENSION asks for CASCADE while views exist, as before the dump */
 	ObjectAddressSet(viewAddr, RelationRelationId, viewid);
@@ -239,9 +259,20 @@ RestoreAdoptTrigger(CreateTrigStmt *stmt)
 
 		errno = 0;
 		id = strtoi64(arg, &end, 10);
-		if (errno == 0 && end != arg && *end == '\0')
+		if (errno == 0 && end != arg && *end == '\0' && id > 0)
 			viewid = CatalogViewById(id);
+		else
+			id = 0;
 	}
+
+	/*
+	 * A parallel restore may create the triggers before it loads the
+	 * catalog: a superuser's (restores are) wait for their view's row,
+	 * which makes them parts of the view (RestoreLinkTriggers).
+	 */
+	if (!OidIsValid(viewid) && id > 0 && superuser() &&
+		strcmp(stmt->trigname, CatalogInternalName(row ? "lambda_capture_row" : "lambda_capture", id)) == 0)
+		return;
 	if (!OidIsValid(viewid) || !CatalogGetView(viewid, &entry))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -269,6 +300,55 @@ RestoreAdoptTrigger(CreateTrigStmt *stmt)
 	recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
 
 	SharedWantDatabase(MyDatabaseId);
+}
+
+/*
+ * Make the capture triggers of view viewid (id id, over master) that a
+ * parallel restore created before the view's catalog row internal parts of
+ * the view, as RestoreAdoptTrigger does for those created after it.  Only
+ * triggers that are exactly lambda's count: on the master or a partition,
+ * with lambda's name, function and argument.  Clones of the row trigger
+ * on partitions depend on the master's already.
+ */
+static void
+RestoreLinkTriggers(Oid viewid, int64 id, Oid master)
+{
+	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
+	char	   *statementName = CatalogInternalName("lambda_capture", id);
+	char	   *rowName = CatalogInternalName("lambda_capture_row", id);
+	char	   *arg = psprintf(INT64_FORMAT, id);
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(master, AccessShareLock, NULL))
+	{
+		Oid			relid = lfirst_oid(lc);
+		Relation	rel;
+		TriggerDesc *trigdesc;
+		int			i;
+
+		if (relid != master && !get_rel_relispartition(relid))
+			continue;
+		rel = relation_open(relid, AccessShareLock);
+		trigdesc = rel->trigdesc;
+		for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+		{
+			Trigger    *trigger = &trigdesc->triggers[i];
+			bool		statement = strcmp(trigger->tgname, statementName) == 0;
+			bool		row = relid == master && strcmp(trigger->tgname, rowName) == 0;
+			ObjectAddress part;
+			ObjectAddress whole;
+
+			if ((!statement && !row) || trigger->tgnargs != 1 ||
+				strcmp(trigger->tgargs[0], arg) != 0 ||
+				get_func_namespace(trigger->tgfoid) != nsp ||
+				strcmp(get_func_name(trigger->tgfoid), statement ? "capture" : "capture_row") != 0)
+				continue;
+			ObjectAddressSet(part, TriggerRelationId, trigger->tgoid);
+			ObjectAddressSet(whole, RelationRelationId, viewid);
+			recordDependencyOn(&part, &whole, DEPENDENCY_INTERNAL);
+		}
+		relation_close(rel, AccessShareLock);
+	}
 }
 
 /*
@@ -341,4 +421,72 @@ RestoreCaptureInPlace(int64 id, Oid master)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * normalized_query(view regclass) returns text
+ *
+ * For the update from 0.1, which stored a view's query as its creator typed
+ * it, resolved under the creator's search_path then: the query analyzed as
+ * the view's owner, restricted, under the master's schema and public, and
+ * normalized as create_view stores it now (every name qualified), so that
+ * a restore can read it.  NULL when that does not give the view's master
+ * back, or fails.
+ */
+Datum
+normalized_query(PG_FUNCTION_ARGS)
+{
+	Oid			viewid = PG_GETARG_OID(0);
+	LambdaViewEntry entry;
+	char	   *query;
+	char	   *volatile result = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(viewid)};
+	bool		isnull;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	SPI_connect();
+	CatalogGetViewOrError(viewid, &entry);
+	if (SPI_execute_with_args("SELECT query FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "lambda view %u has no query", viewid);
+	query = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											  1, &isnull));
+
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		LambdaIdentity save;
+		LambdaViewDef *def;
+
+		IdentityBecomeViewOwner(viewid, &save);
+		(void) set_config_option("search_path",
+								 psprintf("%s, public",
+										  quote_identifier(get_namespace_name(get_rel_namespace(entry.master)))),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		def = ViewDefAnalyze(query, false);
+		IdentityRestore(&save);
+		if (def->master == entry.master)
+			result = MemoryContextStrdup(oldcxt, def->querySql);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		result = NULL;
+	}
+	PG_END_TRY();
+	SPI_finish();
+
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(result));
 }

@@ -68,6 +68,7 @@ typedef struct LambdaShared
 	char	   *rawDsaArea;
 	bool		loading;		/* the launcher has yet to load the state saved
 								 * at the last shutdown (persist.c) */
+	bool		loaderActive;	/* ... and has begun to */
 	ConditionVariable loadedCV;	/* broadcast when it has */
 } LambdaShared;
 

@@ -996,8 +996,16 @@ SpeedSave(LambdaSharedView *view, FILE *file)
 		sg.xmax = gen->xmax;
 		sg.xcnt = gen->xcnt;
 		sg.nbuckets = gen->nbuckets;
-		sg.nentries = gen->nentries;
 		sg.bytes = gen->bytes;
+		/* the entries as they are, whatever nentries says */
+		for (i = 0; i < gen->nbuckets; i++)
+		{
+			dsa_pointer edp;
+
+			for (edp = buckets[i]; DsaPointerIsValid(edp);
+				 edp = ((LambdaEntry *) dsa_get_address(dsa, edp))->next)
+				sg.nentries++;
+		}
 		ok = WRITE(file, &sg, sizeof(sg));
 		if (ok && gen->xcnt > 0)
 			ok = WRITE(file, dsa_get_address(dsa, gen->xip), sizeof(TransactionId) * gen->xcnt);

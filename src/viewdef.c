@@ -37,6 +37,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "nodes/nodeFuncs.h"
@@ -45,6 +46,7 @@
 #include "parser/parser.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
@@ -63,6 +65,8 @@ static void CheckQueryShape(Query *query);
 static LambdaAgg *AnalyzeAggregate(Aggref *aggref, const char *name,
 								   List *dpcontext);
 static void CheckImmutable(Node *node, const char *where);
+static bool ContainsMutable(Node *node, void *context);
+static bool IsMutableFunction(Oid funcid, void *context);
 static char *AggPartialSql(const char *func, LambdaAgg *agg, const char *arg);
 static void CheckColumnNames(LambdaViewDef *def);
 static bool CheckColumnRefs(Node *node, void *context);
@@ -74,7 +78,7 @@ static char *StoredName(const char *name);
  * supported; on success the result says how to compute partial states.
  */
 LambdaViewDef *
-ViewDefAnalyze(const char *queryString)
+ViewDefAnalyze(const char *queryString, bool restoring)
 {
 	List	   *raw;
 	RawStmt    *rawstmt;
@@ -115,7 +119,8 @@ ViewDefAnalyze(const char *queryString)
 
 	rte = rt_fetch(1, query->rtable);
 	MasterCheckUsable(rte->relid);
-	if (!CatalogIsMaster(rte->relid))
+	/* a restore may load a view's catalog row before its master's */
+	if (!restoring && !CatalogIsMaster(rte->relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not a master", get_rel_name(rte->relid)),
@@ -359,13 +364,47 @@ AnalyzeAggregate(Aggref *aggref, const char *name, List *dpcontext)
 static void
 CheckImmutable(Node *node, const char *where)
 {
-	if (contain_mutable_functions(node))
+	if (ContainsMutable(node, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 				 errmsg("functions in the %s of a lambda view must be marked IMMUTABLE",
 						where),
 				 errdetail("The batch and the speed layer evaluate them at different times, so a result that can change would make them disagree."),
-				 errhint("For times, use an explicit time zone, as in date_trunc('hour', ts AT TIME ZONE 'UTC').")));
+				 errhint("For times, name the time zone, as in date_trunc('day', ts, 'Europe/Berlin').")));
+}
+
+/*
+ * contain_mutable_functions, but for date_trunc(unit, timestamptz, zone)
+ * with a constant zone: what it returns depends on its arguments alone (it
+ * does not read the TimeZone setting), and PostgreSQL 16 marks it
+ * IMMUTABLE.  It buckets times by local calendar days, weeks, months and
+ * years, which no IMMUTABLE function of PostgreSQL 15 does: AT TIME ZONE
+ * gives a timestamp without time zone, and so folds two hours into one at
+ * the autumn change of clocks.
+ */
+static bool
+ContainsMutable(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, FuncExpr) &&
+		((FuncExpr *) node)->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ_TEXT &&
+		IsA(lthird(((FuncExpr *) node)->args), Const) &&
+		!castNode(Const, lthird(((FuncExpr *) node)->args))->constisnull)
+		return expression_tree_walker(node, ContainsMutable, context);
+	if (check_functions_in_node(node, IsMutableFunction, context))
+		return true;
+	if (IsA(node, SQLValueFunction) || IsA(node, NextValueExpr))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, ContainsMutable, context, 0);
+	return expression_tree_walker(node, ContainsMutable, context);
+}
+
+static bool
+IsMutableFunction(Oid funcid, void *context)
+{
+	return func_volatile(funcid) != PROVOLATILE_IMMUTABLE;
 }
 
 /*

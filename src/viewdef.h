@@ -60,7 +60,7 @@ typedef struct LambdaViewDef
 	List	   *aggs;			/* LambdaAgg, in output order */
 } LambdaViewDef;
 
-extern LambdaViewDef *ViewDefAnalyze(const char *queryString);
+extern LambdaViewDef *ViewDefAnalyze(const char *queryString, bool restoring);
 extern char *ViewDefQuerySql(LambdaViewDef *def);
 extern char *ViewDefPartialSql(LambdaViewDef *def);
 extern char *ViewDefKeyList(LambdaViewDef *def);

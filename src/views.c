@@ -118,7 +118,7 @@ create_view(PG_FUNCTION_ARGS)
 	/* The caller's search_path names the view and resolves the definition */
 	rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
 	nspid = RangeVarGetCreationNamespace(rv);
-	def = ViewDefAnalyze(query);
+	def = ViewDefAnalyze(query, false);
 	CheckDefinePrivileges(def);
 
 	/* Then every object is made from deparsed text, under pinned settings */

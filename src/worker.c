@@ -117,6 +117,8 @@ PGDLLEXPORT void lambda_worker_main(Datum main_arg);
 static List *ProbeDatabases(void);
 static void StartWorkers(WorkerStart *starts);
 static void ExitUnlessInstalled(void);
+static bool DatabaseExists(Oid dbid);
+static void ForgetDatabase(LambdaDatabaseSlot *slot, Oid dbid);
 static void WorkerExit(int code, Datum arg);
 static List *ViewsOfDatabase(void);
 static bool CaptureInPlace(Oid viewid);
@@ -238,6 +240,48 @@ ProbeDatabases(void)
 }
 
 /*
+ * Does database dbid (still) exist?
+ */
+static bool
+DatabaseExists(Oid dbid)
+{
+	bool		exists;
+
+	StartTransactionCommand();
+	exists = SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(dbid));
+	CommitTransactionCommand();
+	return exists;
+}
+
+/*
+ * A database that wanted a worker was dropped: free its slot, and the
+ * speed state of its views, which no worker of its own will ever forget
+ * (ForgetDroppedViews runs in the view's database).
+ */
+static void
+ForgetDatabase(LambdaDatabaseSlot *slot, Oid dbid)
+{
+	int			i;
+
+	for (i = 0; i < lambda_shared->nviews; i++)
+	{
+		LambdaSharedView *view = &lambda_shared->views[i];
+
+		if (view->dbid == dbid)
+			SpeedForget(view);
+	}
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	if (slot->dbid == dbid)
+	{
+		slot->dbid = InvalidOid;
+		slot->wanted = false;
+		slot->failed = false;
+	}
+	LWLockRelease(lambda_shared->lock);
+	SetLatch(MyLatch);			/* a waiting database may take the slot */
+}
+
+/*
  * Start a worker for every database slot that wants one and has none, unless
  * the slot's workers keep failing (see MAX_BACKOFF_SECONDS).
  */
@@ -288,6 +332,11 @@ StartWorkers(WorkerStart *starts)
 
 		if (!OidIsValid(dbid) || !wanted)
 			continue;
+		if (!DatabaseExists(dbid))
+		{
+			ForgetDatabase(slot, dbid);
+			continue;
+		}
 
 		memset(&worker, 0, sizeof(worker));
 		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;

@@ -194,7 +194,9 @@ SELECT format('CREATE TRIGGER forge AFTER INSERT ON forged REFERENCING NEW TABLE
 -- but lambda's own
 SELECT format('CREATE TRIGGER forge_row AFTER INSERT ON forged
                FOR EACH ROW EXECUTE FUNCTION lambda.capture_row(%s)', (SELECT id FROM lambda.view WHERE view = 'bob_view'::regclass)) AS forge_row \gset
+\set VERBOSITY terse
 :forge_row;
+\set VERBOSITY default
 \echo :LAST_ERROR_SQLSTATE
 DROP TABLE forged;
 RESET ROLE;
@@ -202,7 +204,9 @@ RESET ROLE;
 CREATE TABLE forged_by_admin (ts timestamptz NOT NULL, item text, qty int, secret text);
 SELECT format('CREATE TRIGGER forge AFTER INSERT ON forged_by_admin REFERENCING NEW TABLE AS lambda_new
                FOR EACH STATEMENT EXECUTE FUNCTION lambda.capture(%s)', (SELECT id FROM lambda.view WHERE view = 'bob_view'::regclass)) AS forge \gset
+\set VERBOSITY terse
 :forge;
+\set VERBOSITY default
 INSERT INTO forged_by_admin VALUES ('2026-01-03', 'apple', 100, 'x');
 \echo :LAST_ERROR_SQLSTATE
 DROP TABLE forged_by_admin;

@@ -124,3 +124,45 @@ SELECT v.k, v.s::text, q.s::text AS query_s, v.a::text, q.a::text AS query_a
   FROM scaled_sum v
   JOIN (SELECT k, sum(x) AS s, avg(x) AS a FROM scaled GROUP BY k) q USING (k)
  ORDER BY k;
+
+-- calendar buckets in local time: date_trunc(unit, ts, zone) with a
+-- constant zone, for every unit.  At the autumn change of clocks in Berlin
+-- (2026-10-25, 03:00 CEST back to 02:00 CET) the two 02:00 hours stay two
+-- buckets, as in the query.  Rows come through the batch, the speed layer,
+-- the transaction's own uncommitted rows and a rolled-back subtransaction.
+SET timezone = 'UTC';
+CREATE TABLE local_events (ts timestamptz NOT NULL, amount int);
+SELECT lambda.create_master('local_events');
+INSERT INTO local_events
+SELECT '2026-10-24 22:00+00'::timestamptz + i * interval '10 minutes', i FROM generate_series(0, 35) i;
+SELECT lambda.create_view('by_local_hour', $$
+    SELECT date_trunc('hour', ts, 'Europe/Berlin') AS hour, count(*) AS n, sum(amount) AS total
+      FROM local_events GROUP BY 1 $$);
+SELECT lambda.create_view('by_local_calendar', $$
+    SELECT date_trunc('day', ts, 'Europe/Berlin') AS day, date_trunc('week', ts, 'Europe/Berlin') AS week,
+           date_trunc('month', ts, 'Europe/Berlin') AS month, date_trunc('quarter', ts, 'Europe/Berlin') AS quarter,
+           date_trunc('year', ts, 'Europe/Berlin') AS year, count(*) AS n
+      FROM local_events GROUP BY 1, 2, 3, 4, 5 $$);
+INSERT INTO local_events
+SELECT '2026-10-25 04:00+00'::timestamptz + i * interval '7 hours', i FROM generate_series(0, 300) i;
+BEGIN;
+INSERT INTO local_events VALUES ('2026-10-25 00:30+00', 1000), ('2026-10-25 01:30+00', 2000);
+SAVEPOINT s;
+INSERT INTO local_events VALUES ('2026-10-25 00:45+00', 99999);
+ROLLBACK TO SAVEPOINT s;
+SELECT hour AT TIME ZONE 'Europe/Berlin' AS berlin_hour, hour, n, total
+  FROM by_local_hour WHERE hour < '2026-10-25 03:00+00' ORDER BY hour;
+SELECT diff_count('by_local_hour') AS hour_diff, diff_count('by_local_calendar') AS calendar_diff;
+COMMIT;
+SELECT diff_count('by_local_hour') AS hour_diff, diff_count('by_local_calendar') AS calendar_diff,
+       lambda.fast_path('by_local_hour') AS fast;
+SELECT count(*) AS months FROM (SELECT DISTINCT month FROM by_local_calendar) m;
+-- refused: a zone that is not a constant, and the two-argument form, which
+-- reads the TimeZone setting (the hint shows the three-argument form)
+CREATE TABLE zoned_events (ts timestamptz NOT NULL, zone text);
+SELECT lambda.create_master('zoned_events');
+SELECT lambda.create_view('by_zone_day', $$
+    SELECT date_trunc('day', ts, zone) AS day, count(*) AS n FROM zoned_events GROUP BY 1 $$);
+SELECT lambda.create_view('by_session_day', $$
+    SELECT date_trunc('day', ts) AS day, count(*) AS n FROM zoned_events GROUP BY 1 $$);
+RESET timezone;

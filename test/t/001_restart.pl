@@ -14,7 +14,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use File::Copy qw(copy move);
 
-my $node = lambda_node('restart');
+# wal_level replica: the end starts the server as a standby
+my $node = lambda_node('restart', extra_conf => "wal_level = replica\n");
 
 my $query = q{SELECT grp, count(*) AS n, sum(amount) AS total,
                      avg(amount) AS avg_amount, max(amount) AS largest
@@ -193,5 +194,28 @@ is($node->safe_psql('postgres', q{SELECT n FROM v WHERE grp = 'after_save'}), '4
 ok(wait_fast($node, 'v'), 'a batch brings the fast path back');
 is(exact($node, 'v', $query), 't|0', 'exact on the fast path');
 
+# A data directory that will replay WAL before the launcher could load the
+# saved state (a standby, here the cleanly stopped server started as one,
+# which a promotion then ends) never loads it, and reads do not wait for a
+# launcher that cannot run during recovery
+$node->stop;
+ok(-f $saved, 'saved again at the clean shutdown');
+$node->set_standby_mode;
+$log_offset = -s $node->logfile;
+$node->start;
+ok($node->log_contains(qr/not loading the speed layer saved at the last shutdown/, $log_offset),
+	'a standby refuses the saved state');
+is($node->safe_psql('postgres', 'SET statement_timeout = 10000; SELECT coalesce(sum(n), 0) FROM v'),
+	view_rows_expected(), 'reads on the standby answer at once, exactly');
+$node->promote;
+is(differences($node, 'v', $query), '0', 'exact after the promotion');
+ok(wait_fast($node, 'v'), 'a batch brings the fast path back after the promotion');
+
 $node->stop;
 done_testing();
+
+# The number of rows the view's query counts on the master
+sub view_rows_expected
+{
+	return $node->safe_psql('postgres', 'SELECT count(*) FROM events');
+}

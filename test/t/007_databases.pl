@@ -1,6 +1,6 @@
 # More databases with lambda views than lambda.workers: every database's
 # views must still be kept.  Here lambda.workers = 1 and two databases have
-# a view; after a restart (which empties the speed layer) both views must
+# a view; after a crash (which empties the speed layer) both views must
 # come back on the fast path by themselves, and both must go on settling
 # deltas, within a bounded time.
 
@@ -33,7 +33,8 @@ foreach my $db (@dbs)
 	is(exact($node, 'v', $query, $db), 't|0', "$db: exact on the fast path");
 }
 
-$node->restart;
+$node->stop('immediate');
+$node->start;
 
 foreach my $db (@dbs)
 {
@@ -50,6 +51,24 @@ foreach my $db (@dbs)
 	ok(wait_until($node, q{SELECT speed_groups > 0 FROM lambda.views}, 't', 30, $db),
 		"$db: its deltas are settled");
 }
+
+# a dropped database gives its worker slot, and its views' speed state,
+# back: a database made afterwards still gets its views kept
+$node->safe_psql('postgres', 'DROP DATABASE db1 WITH (FORCE)');
+$node->safe_psql('postgres', 'CREATE DATABASE db3');
+$node->safe_psql('db3', q{
+	CREATE EXTENSION lambda;
+	CREATE TABLE events (id int NOT NULL, grp text NOT NULL, amount numeric);
+	SELECT lambda.create_master('events');
+	INSERT INTO events SELECT i, 'g' || (i % 3), i FROM generate_series(1, 100) i;
+});
+$node->safe_psql('db3', "SELECT lambda.create_view('v', \$\$ $query \$\$)");
+$node->safe_psql('db3', q{INSERT INTO events SELECT i, 'settle', i FROM generate_series(301, 310) i});
+ok(wait_until($node, q{SELECT speed_groups > 0 FROM lambda.views}, 't', 60, 'db3'),
+	'db3: its deltas are settled after db1 was dropped');
+is(exact($node, 'v', $query, 'db3'), 't|0', 'db3: exact on the fast path');
+ok(wait_until($node, q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'lambda worker'
+	AND datid NOT IN (SELECT oid FROM pg_database)}, '0', 30), 'no worker for the dropped database');
 
 $node->stop;
 done_testing();

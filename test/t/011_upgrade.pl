@@ -14,6 +14,7 @@ use LambdaTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 my $node = lambda_node('upgrade');
 
@@ -85,5 +86,17 @@ is(sql(q{SET ROLE bob; SELECT lambda.run_batch('v')}), '8', 'bob runs batches');
 ok(wait_fast($node, 'v'), 'on the fast path');
 is(exact($node, 'v', $query), 't|0', 'exact on the fast path');
 isnt(sql(q{SELECT lambda.settle_rounds('v')}), '', 'settle_rounds exists');
+
+# the query 0.1 stored as bob typed it is stored normalized, so that a dump
+# of the updated database restores (here into another database)
+like(sql(q{SELECT query FROM lambda.view}), qr/FROM public\.events/, 'the query is stored normalized');
+my ($out, $err) = ('', '');
+IPC::Run::run(['pg_dump', '-d', $node->connstr('postgres')], '|',
+	['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('restored')],
+	'>', \$out, '2>', \$err)
+  if sql(q{CREATE DATABASE restored}) eq '';
+is($err, '', 'a dump of the updated database restores with nothing on stderr');
+is(differences($node, 'v', $query, 'restored'), '0', 'the restored view is exact');
+ok(wait_fast($node, 'v', 60, 'restored'), 'and back on the fast path by itself');
 
 done_testing();

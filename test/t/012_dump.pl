@@ -1,6 +1,8 @@
 # Dump and restore: a database with lambda views, dumped with pg_dump in
-# the custom format (restored with pg_restore) and in the plain format
-# (restored with psql), comes back on another cluster working, with no
+# the custom format (restored with pg_restore), the plain format (restored
+# with psql) and the directory format (restored by pg_restore with four
+# jobs, which load the catalog's tables in any order), comes back on
+# another cluster working, with no
 # manual step and nothing on the restore's stderr: every view listed in
 # lambda.views, exact at once (slow path), back on the fast path by itself,
 # capturing new rows, its masters append-only, its triggers internal parts
@@ -21,6 +23,7 @@ use Test::More;
 my $query = q{SELECT grp, count(*) AS n, sum(amount) AS total, avg(amount) AS avg_amount
               FROM events GROUP BY grp};
 my $pquery = q{SELECT k, count(*) AS n, max(v) AS top FROM pevents GROUP BY k};
+my $bquery = q{SELECT k, sum(qty) AS q FROM alices.orders GROUP BY k};
 
 my $src = lambda_node('source');
 sub src { return $src->safe_psql('postgres', $_[0]) }
@@ -45,6 +48,21 @@ src(q{
 src(qq{SET ROLE alice; SELECT lambda.create_view('v', \$\$ $query \$\$, '* * * * *');
 	   GRANT SELECT ON v TO bob;});
 src(qq{SELECT lambda.create_view('pv', \$\$ $pquery \$\$)});
+# bob's view over a master in alice's schema, which he may use by a grant
+# that a restore makes only at its end
+src(q{
+	CREATE SCHEMA alices AUTHORIZATION alice;
+	SET ROLE alice;
+	CREATE TABLE alices.orders (k int NOT NULL, qty int);
+	SELECT lambda.create_master('alices.orders');
+	INSERT INTO alices.orders SELECT i % 4, i FROM generate_series(1, 100) i;
+	GRANT USAGE ON SCHEMA alices TO bob;
+	GRANT SELECT, TRIGGER ON alices.orders TO bob;
+	RESET ROLE;
+	GRANT CREATE ON SCHEMA public TO bob;
+});
+src(qq{SET ROLE bob; SELECT lambda.create_view('bobs', \$\$ $bquery \$\$)});
+src(q{INSERT INTO alices.orders VALUES (9, 9)});
 # the speed layer holds rows no batch covers
 src(q{INSERT INTO events SELECT i, 'late', 1 FROM generate_series(1001, 1100) i;
 	  INSERT INTO pevents VALUES (7, 9999), (77, 1)});
@@ -71,6 +89,8 @@ my ($ret, $err) = run_cmd('pg_dump', '-Fc', '-f', "$dumpdir/db.dump", '-d', $src
 is($ret, 0, 'pg_dump -Fc succeeds');
 ($ret, $err) = run_cmd('pg_dump', '-Fp', '-f', "$dumpdir/db.sql", '-d', $src->connstr('postgres'));
 is($ret, 0, 'pg_dump -Fp succeeds');
+($ret, $err) = run_cmd('pg_dump', '-Fd', '-f', "$dumpdir/db.dir", '-d', $src->connstr('postgres'));
+is($ret, 0, 'pg_dump -Fd succeeds');
 
 my $plain = slurp_file("$dumpdir/db.sql");
 unlike($plain, qr/pg_lambda\./, 'the dump holds no internal relation');
@@ -83,7 +103,7 @@ for my $oid (@source_oids)
 	unlike($kept, qr/\b$oid\b/, "the dump keeps no source OID ($oid)");
 }
 
-for my $format ('custom', 'plain')
+for my $format ('custom', 'plain', 'parallel')
 {
 	my $dst = lambda_node("restored_$format");
 	$dst->safe_psql('postgres', q{CREATE ROLE alice LOGIN; CREATE ROLE bob LOGIN});
@@ -93,16 +113,21 @@ for my $format ('custom', 'plain')
 		($ret, $err) = run_cmd('pg_restore', '--exit-on-error', '-d', $dst->connstr('postgres'),
 			"$dumpdir/db.dump");
 	}
-	else
+	elsif ($format eq 'plain')
 	{
 		($ret, $err) = run_cmd('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $dst->connstr('postgres'),
 			'-f', "$dumpdir/db.sql");
+	}
+	else
+	{
+		($ret, $err) = run_cmd('pg_restore', '--exit-on-error', '-j', '4', '-d', $dst->connstr('postgres'),
+			"$dumpdir/db.dir");
 	}
 	is($ret, 0, "$format: the restore succeeds");
 	is($err, '', "$format: the restore prints nothing on stderr");
 
 	is(dst_sql($dst, q{SELECT string_agg(view::text, ',' ORDER BY view::text) FROM lambda.views}),
-		'pv,v', "$format: lambda.views lists both views");
+		'bobs,pv,v', "$format: lambda.views lists every view");
 	is(dst_sql($dst, q{SELECT count(*) FROM lambda.view WHERE batch_table::regclass::text <> ('pg_lambda.batch_' || id)
 		OR partial_view::regclass::text <> ('pg_lambda.partial_' || id)}),
 		'0', "$format: the catalog names the internal relations the restore made");
@@ -111,6 +136,8 @@ for my $format ('custom', 'plain')
 	ok(wait_fast($dst, 'pv'), "$format: pv is back on the fast path by itself");
 	is(exact($dst, 'v', $query), 't|0', "$format: v exact on the fast path");
 	is(exact($dst, 'pv', $pquery), 't|0', "$format: pv exact on the fast path");
+	ok(wait_fast($dst, 'bobs'), "$format: bob's view is back on the fast path");
+	is(exact($dst, 'bobs', $bquery), 't|0', "$format: bob's view is exact");
 
 	# capturing, and append-only
 	dst_sql($dst, q{INSERT INTO events SELECT i, 'new', 3 FROM generate_series(2001, 2050) i;
@@ -168,7 +195,7 @@ for my $format ('custom', 'plain')
 		AND tgrelid IN ('pevents'::regclass, 'pevents_a'::regclass, 'pevents_b'::regclass)}),
 		'0', "$format: dropping pv drops its capture triggers");
 	is(dst_sql($dst, q{SELECT count(*) FROM pg_class WHERE relnamespace = 'pg_lambda'::regnamespace
-		AND relkind IN ('r', 'v')}), '2', "$format: and its internal relations");
+		AND relkind IN ('r', 'v')}), '4', "$format: and its internal relations (v's and bobs' remain)");
 	is(exact($dst, 'v', $query), 't|0', "$format: v exact at the end");
 	$dst->stop;
 }
