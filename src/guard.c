@@ -54,6 +54,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -73,6 +74,7 @@
 #include "capture.h"
 #include "master.h"
 #include "restore.h"
+#include "worker.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -139,6 +141,18 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	Oid			extension;
 	void	   *copying = NULL;
 
+	/*
+	 * DROP DATABASE counts a lambda worker connected to the database as a
+	 * session using it: stop it first (only for those who may drop it)
+	 */
+	if (IsA(parsetree, DropdbStmt) && lambda_preloaded)
+	{
+		Oid			dbid = get_database_oid(((DropdbStmt *) parsetree)->dbname, true);
+
+		if (OidIsValid(dbid) && pg_database_ownercheck(dbid, GetUserId()))
+			WorkerReleaseDatabase(dbid);
+	}
+
 	/* Not for lambda's own DDL, nor for its install and update scripts */
 	if (!internalDdl && Guarded(parsetree) &&
 		OidIsValid(extension = get_extension_oid(LAMBDA_EXTENSION_NAME, true)) &&
@@ -156,6 +170,12 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	{
 		bool		exists;
 
+		/*
+		 * The lock CREATE TRIGGER takes, first: ddl.c may be creating the
+		 * same partition trigger, and then this sees it once it committed
+		 */
+		(void) RangeVarGetRelid(((CreateTrigStmt *) parsetree)->relation,
+								ShareRowExclusiveLock, true);
 		SPI_connect();
 		exists = RestoreTriggerExists((CreateTrigStmt *) parsetree);
 		SPI_finish();

@@ -28,6 +28,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/pg_class.h"
 #include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
@@ -38,6 +40,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "catalog.h"
@@ -160,6 +163,8 @@ create_master(PG_FUNCTION_ARGS)
  * hook for every relation a TRUNCATE names; the master itself is guarded by
  * its own trigger.
  */
+static bool PartitionIsEmpty(Oid relid);
+
 void
 MasterCheckTruncate(Oid relid)
 {
@@ -167,6 +172,9 @@ MasterCheckTruncate(Oid relid)
 	ListCell   *lc;
 
 	if (!get_rel_relispartition(relid))
+		return;
+	/* emptying an empty partition changes nothing: a parallel restore does */
+	if (PartitionIsEmpty(relid))
 		return;
 
 	ancestors = get_partition_ancestors(relid);
@@ -181,6 +189,37 @@ MasterCheckTruncate(Oid relid)
 					 errdetail("Master tables of lambda views are append-only.")));
 	}
 	SPI_finish();
+}
+
+/*
+ * Does partition relid hold no row, for good?  Only asked for a role that
+ * may truncate it (others are refused by TRUNCATE itself, and may not take
+ * its lock), after taking the lock TRUNCATE takes, which waits for every
+ * writer: then the latest snapshot sees every row there is.  A partition
+ * that is itself partitioned does not count as empty.
+ */
+static bool
+PartitionIsEmpty(Oid relid)
+{
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	bool		empty;
+
+	if (get_rel_relkind(relid) != RELKIND_RELATION ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+		return false;
+	rel = table_open(relid, AccessExclusiveLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	empty = !table_scan_getnextslot(scan, ForwardScanDirection, slot);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	return empty;
 }
 
 /*

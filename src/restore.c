@@ -53,11 +53,13 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "parser/parse_func.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 
 #include "catalog.h"
 #include "identity.h"
@@ -260,7 +262,15 @@ RestoreAdoptTrigger(CreateTrigStmt *stmt)
 		errno = 0;
 		id = strtoi64(arg, &end, 10);
 		if (errno == 0 && end != arg && *end == '\0' && id > 0)
+		{
+			/*
+			 * A catalog row committed while this statement waited for its
+			 * table (see RestoreLinkTriggers) is seen by a new snapshot.
+			 */
+			PushActiveSnapshot(GetLatestSnapshot());
 			viewid = CatalogViewById(id);
+			PopActiveSnapshot();
+		}
 		else
 			id = 0;
 	}
@@ -319,7 +329,13 @@ RestoreLinkTriggers(Oid viewid, int64 id, Oid master)
 	char	   *arg = psprintf(INT64_FORMAT, id);
 	ListCell   *lc;
 
-	foreach(lc, find_all_inheritors(master, AccessShareLock, NULL))
+	/*
+	 * CREATE TRIGGER holds its table in ShareRowExclusiveLock until it
+	 * commits, and so does this, on the master and every partition: one
+	 * waits for the other, and the second sees what the first made.
+	 */
+	LockRelationOid(master, ShareRowExclusiveLock);
+	foreach(lc, find_all_inheritors(master, ShareRowExclusiveLock, NULL))
 	{
 		Oid			relid = lfirst_oid(lc);
 		Relation	rel;

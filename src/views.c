@@ -59,6 +59,7 @@
 #include "utils/syscache.h"
 #include "access/htup_details.h"
 #include "executor/executor.h"
+#include "storage/lmgr.h"
 
 #include "batch.h"
 #include "capture.h"
@@ -537,6 +538,8 @@ CaptureTriggerOn(Oid viewid, int64 id, Oid relid)
 {
 	char	   *name = CatalogInternalName("lambda_capture", id);
 
+	/* a restore may be creating it: wait for it, then look (restore.c) */
+	LockRelationOid(relid, ShareRowExclusiveLock);
 	if (OidIsValid(get_trigger_oid(relid, name, true)))
 		return;
 	CreateViewTrigger(viewid, relid, name, "ALWAYS",

@@ -119,6 +119,7 @@ static void StartWorkers(WorkerStart *starts);
 static void ExitUnlessInstalled(void);
 static bool DatabaseExists(Oid dbid);
 static void ForgetDatabase(LambdaDatabaseSlot *slot, Oid dbid);
+static void ForgetDroppedDatabases(void);
 static void WorkerExit(int code, Datum arg);
 static List *ViewsOfDatabase(void);
 static bool CaptureInPlace(Oid viewid);
@@ -166,6 +167,7 @@ lambda_launcher_main(Datum main_arg)
 {
 	WorkerStart *starts;
 	ListCell   *lc;
+	uint64		round;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
@@ -186,10 +188,12 @@ lambda_launcher_main(Datum main_arg)
 	foreach(lc, ProbeDatabases())
 		(void) SharedWantDatabase(lfirst_oid(lc));
 
-	for (;;)
+	for (round = 0;; round++)
 	{
 		SharedServeWaiting();
 		StartWorkers(starts);
+		if (round % 10 == 0)
+			ForgetDroppedDatabases();
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
@@ -240,6 +244,48 @@ ProbeDatabases(void)
 }
 
 /*
+ * DROP DATABASE is about to run (guard.c): stop the database's worker, which
+ * would otherwise count as a session using it and make the drop fail, and
+ * start none for it.  Should the drop fail, the next hand-off in the
+ * database asks for a worker again.
+ */
+void
+WorkerReleaseDatabase(Oid dbid)
+{
+	pid_t		pid = 0;
+	int			i;
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < lambda_shared->ndatabases; i++)
+	{
+		LambdaDatabaseSlot *slot = &lambda_shared->databases[i];
+
+		if (slot->dbid == dbid)
+		{
+			/* the slot is free; WorkerExit still clears workerPid */
+			slot->dbid = InvalidOid;
+			slot->wanted = false;
+			pid = slot->workerPid;
+		}
+	}
+	for (i = 0; i < lambda_shared->nwaiting; i++)
+	{
+		if (lambda_shared->waiting[i] == dbid)
+		{
+			lambda_shared->nwaiting--;
+			memmove(&lambda_shared->waiting[i], &lambda_shared->waiting[i + 1],
+					sizeof(Oid) * (lambda_shared->nwaiting - i));
+			break;
+		}
+	}
+	LWLockRelease(lambda_shared->lock);
+
+	/* DROP DATABASE waits (5 s) for the sessions it counts to go */
+	if (pid != 0)
+		(void) kill(pid, SIGTERM);
+}
+
+/*
  * Does database dbid (still) exist?
  */
 static bool
@@ -270,15 +316,45 @@ ForgetDatabase(LambdaDatabaseSlot *slot, Oid dbid)
 		if (view->dbid == dbid)
 			SpeedForget(view);
 	}
-	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
-	if (slot->dbid == dbid)
+	if (slot != NULL)
 	{
-		slot->dbid = InvalidOid;
-		slot->wanted = false;
-		slot->failed = false;
+		LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+		if (slot->dbid == dbid)
+		{
+			slot->dbid = InvalidOid;
+			slot->wanted = false;
+			slot->failed = false;
+		}
+		LWLockRelease(lambda_shared->lock);
 	}
-	LWLockRelease(lambda_shared->lock);
 	SetLatch(MyLatch);			/* a waiting database may take the slot */
+}
+
+/*
+ * Free the speed state of views whose database was dropped: no worker of
+ * theirs will ever run again to do it.  Called by the launcher now and
+ * then.
+ */
+static void
+ForgetDroppedDatabases(void)
+{
+	List	   *dbids = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < lambda_shared->nviews; i++)
+	{
+		Oid			dbid = lambda_shared->views[i].dbid;
+
+		if (OidIsValid(dbid))
+			dbids = list_append_unique_oid(dbids, dbid);
+	}
+	foreach(lc, dbids)
+	{
+		if (!DatabaseExists(lfirst_oid(lc)))
+			ForgetDatabase(NULL, lfirst_oid(lc));
+	}
+	list_free(dbids);
 }
 
 /*

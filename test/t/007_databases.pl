@@ -54,7 +54,11 @@ foreach my $db (@dbs)
 
 # a dropped database gives its worker slot, and its views' speed state,
 # back: a database made afterwards still gets its views kept
-$node->safe_psql('postgres', 'DROP DATABASE db1 WITH (FORCE)');
+# (no FORCE: the lambda worker connected to the database does not stop it)
+$node->safe_psql('db1', q{INSERT INTO events SELECT i, 'last', i FROM generate_series(401, 410) i});
+ok(wait_until($node, q{SELECT count(*) FROM pg_stat_activity
+	WHERE backend_type = 'lambda worker' AND datname = 'db1'}, '1', 60), 'a worker is connected to db1');
+$node->safe_psql('postgres', 'DROP DATABASE db1');
 $node->safe_psql('postgres', 'CREATE DATABASE db3');
 $node->safe_psql('db3', q{
 	CREATE EXTENSION lambda;

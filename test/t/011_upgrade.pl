@@ -90,12 +90,12 @@ isnt(sql(q{SELECT lambda.settle_rounds('v')}), '', 'settle_rounds exists');
 # the query 0.1 stored as bob typed it is stored normalized, so that a dump
 # of the updated database restores (here into another database)
 like(sql(q{SELECT query FROM lambda.view}), qr/FROM public\.events/, 'the query is stored normalized');
-my ($out, $err) = ('', '');
+my ($restore_out, $restore_err) = ('', '');
 IPC::Run::run(['pg_dump', '-d', $node->connstr('postgres')], '|',
 	['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('restored')],
-	'>', \$out, '2>', \$err)
+	'>', \$restore_out, '2>', \$restore_err)
   if sql(q{CREATE DATABASE restored}) eq '';
-is($err, '', 'a dump of the updated database restores with nothing on stderr');
+is($restore_err, '', 'a dump of the updated database restores with nothing on stderr');
 is(differences($node, 'v', $query, 'restored'), '0', 'the restored view is exact');
 ok(wait_fast($node, 'v', 60, 'restored'), 'and back on the fast path by itself');
 
