@@ -51,11 +51,11 @@ sql() {
 }
 
 VIEW_QUERY=$(cat <<'SQL'
-    SELECT country, date_trunc('hour', ts AT TIME ZONE 'UTC') AS hour,
+    SELECT country, date_trunc('hour', ts, 'UTC') AS hour,
            count(*) AS orders, sum(amount) AS revenue, avg(amount) AS avg_amount,
            min(amount) AS smallest, max(amount) AS largest
     FROM events WHERE amount > 0
-    GROUP BY country, date_trunc('hour', ts AT TIME ZONE 'UTC')
+    GROUP BY country, date_trunc('hour', ts, 'UTC')
 SQL
 )
 

@@ -37,7 +37,7 @@ extern Oid	CatalogViewById(int64 id);
 extern char *CatalogInternalName(const char *kind, int64 id);
 
 /* views.c */
-extern void CaptureTriggerOn(Oid viewid, int64 id, Oid relid);
+extern void CaptureTriggerOn(Oid viewid, int64 id, Oid relid, bool wait);
 extern bool CatalogGetView(Oid viewid, LambdaViewEntry *entry);
 extern void CatalogGetViewOrError(Oid viewid, LambdaViewEntry *entry);
 

@@ -259,25 +259,21 @@ CapturePartitions(void)
 	int			ret;
 
 	/* ATTACH PARTITION names the parent: look at the whole tree below */
-	ret = SPI_execute(CatalogHasIds() ?
-					  "SELECT DISTINCT v.view, p.relid, v.id "
-					  "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
-					  "CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.objid) p "
-					  "JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) p.relid "
-					  "CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(p.relid) a "
-					  "JOIN lambda.view v ON v.master OPERATOR(pg_catalog.=) a.relid "
-					  "WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
-					  "AND r.relispartition "
-					  "AND p.relid OPERATOR(pg_catalog.<>) v.master" :
-					  "SELECT DISTINCT v.view, p.relid, v.view::pg_catalog.oid::pg_catalog.int8 "
-					  "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
-					  "CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.objid) p "
-					  "JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) p.relid "
-					  "CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(p.relid) a "
-					  "JOIN lambda.view v ON v.master OPERATOR(pg_catalog.=) a.relid "
-					  "WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
-					  "AND r.relispartition "
-					  "AND p.relid OPERATOR(pg_catalog.<>) v.master",
+	/*
+	 * In the order of the partitions' OIDs: a restore creating their
+	 * triggers at the same time takes them one by one (restore.c)
+	 */
+	ret = SPI_execute(psprintf("SELECT DISTINCT v.view, p.relid, %s "
+							   "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
+							   "CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.objid) p "
+							   "JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) p.relid "
+							   "CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(p.relid) a "
+							   "JOIN lambda.view v ON v.master OPERATOR(pg_catalog.=) a.relid "
+							   "WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+							   "AND r.relispartition "
+							   "AND p.relid OPERATOR(pg_catalog.<>) v.master "
+							   "ORDER BY p.relid, v.view",
+							   CatalogHasIds() ? "v.id" : "v.view::pg_catalog.oid::pg_catalog.int8"),
 					  false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
@@ -289,7 +285,8 @@ CapturePartitions(void)
 
 		CaptureTriggerOn(DatumGetObjectId(SPI_getbinval(pairs->vals[i], pairs->tupdesc, 1, &isnull)),
 						 DatumGetInt64(SPI_getbinval(pairs->vals[i], pairs->tupdesc, 3, &isnull)),
-						 DatumGetObjectId(SPI_getbinval(pairs->vals[i], pairs->tupdesc, 2, &isnull)));
+						 DatumGetObjectId(SPI_getbinval(pairs->vals[i], pairs->tupdesc, 2, &isnull)),
+						 false);
 	}
 }
 

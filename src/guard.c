@@ -55,6 +55,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -86,11 +87,13 @@ static void lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								  ParamListInfo params, QueryEnvironment *queryEnv,
 								  DestReceiver *dest, QueryCompletion *qc);
 static bool Guarded(Node *parsetree);
+static void ReleaseDatabaseFor(Node *parsetree);
 static void GuardStatement(Node *parsetree);
 static void GuardInternal(RangeVar *rv);
 static void GuardAlterTable(AlterTableStmt *stmt);
 static void GuardTrigger(RangeVar *rv, const char *trigger, const char *action);
 static void LockMasterFirst(RangeVar *rv);
+static void GuardTriggerName(const char *name, Oid funcid);
 static void GuardInherit(RangeVar *parent);
 static void GuardViewRule(RuleStmt *stmt);
 static void GuardPartition(RangeVar *rv, const char *action);
@@ -142,16 +145,11 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	void	   *copying = NULL;
 
 	/*
-	 * DROP DATABASE counts a lambda worker connected to the database as a
-	 * session using it: stop it first (only for those who may drop it)
+	 * DROP DATABASE, and renaming, moving or copying one, count a lambda
+	 * worker connected to the database as a session using it: stop it first
 	 */
-	if (IsA(parsetree, DropdbStmt) && lambda_preloaded)
-	{
-		Oid			dbid = get_database_oid(((DropdbStmt *) parsetree)->dbname, true);
-
-		if (OidIsValid(dbid) && pg_database_ownercheck(dbid, GetUserId()))
-			WorkerReleaseDatabase(dbid);
-	}
+	if (lambda_preloaded)
+		ReleaseDatabaseFor(parsetree);
 
 	/* Not for lambda's own DDL, nor for its install and update scripts */
 	if (!internalDdl && Guarded(parsetree) &&
@@ -216,6 +214,49 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 }
 
 /*
+ * If the statement drops, renames, moves (SET TABLESPACE) or copies (as
+ * CREATE DATABASE's template) a database, stop that database's lambda
+ * worker (worker.c).  Only for the database's owner: nobody else may run
+ * these, and nobody else may stop the worker.
+ */
+static void
+ReleaseDatabaseFor(Node *parsetree)
+{
+	const char *dbname = NULL;
+	ListCell   *lc;
+	Oid			dbid;
+
+	if (IsA(parsetree, DropdbStmt))
+		dbname = ((DropdbStmt *) parsetree)->dbname;
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+		dbname = ((RenameStmt *) parsetree)->subname;
+	else if (IsA(parsetree, AlterDatabaseStmt))
+	{
+		foreach(lc, ((AlterDatabaseStmt *) parsetree)->options)
+		{
+			if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
+				dbname = ((AlterDatabaseStmt *) parsetree)->dbname;
+		}
+	}
+	else if (IsA(parsetree, CreatedbStmt))
+	{
+		foreach(lc, ((CreatedbStmt *) parsetree)->options)
+		{
+			DefElem    *opt = lfirst_node(DefElem, lc);
+
+			if (strcmp(opt->defname, "template") == 0 && opt->arg != NULL)
+				dbname = defGetString(opt);
+		}
+	}
+	if (dbname == NULL)
+		return;
+	dbid = get_database_oid(dbname, true);
+	if (OidIsValid(dbid) && pg_database_ownercheck(dbid, GetUserId()))
+		WorkerReleaseDatabase(dbid);
+}
+
+/*
  * Is this a statement the guard looks at?  Decided from the parse tree
  * alone, so that other statements cost nothing.
  */
@@ -267,7 +308,10 @@ GuardStatement(Node *parsetree)
 					break;
 				GuardInternal(stmt->relation);
 				if (stmt->renameType == OBJECT_TRIGGER)
+				{
 					GuardTrigger(stmt->relation, stmt->subname, "rename");
+					GuardTriggerName(stmt->newname, InvalidOid);
+				}
 				break;
 			}
 		case T_AlterObjectSchemaStmt:
@@ -281,6 +325,7 @@ GuardStatement(Node *parsetree)
 				GuardInternal(stmt->relation);
 				if (stmt->replace)
 					GuardTrigger(stmt->relation, stmt->trigname, "replace");
+				GuardTriggerName(stmt->trigname, LookupFuncName(stmt->funcname, 0, NULL, true));
 				break;
 			}
 		case T_RuleStmt:
@@ -678,6 +723,41 @@ LockMasterFirst(RangeVar *rv)
 		return;
 	LockRelationOid(entry.master, AccessExclusiveLock);
 	(void) find_all_inheritors(entry.master, AccessExclusiveLock, NULL);
+}
+
+/*
+ * The names of lambda's triggers are lambda's, on every table: a trigger of
+ * someone else's called like the capture trigger a view will get
+ * (lambda_capture_<id>) would take its place.  A trigger whose function
+ * funcid is one of lambda's (a restore makes those) may have one.
+ */
+static void
+GuardTriggerName(const char *name, Oid funcid)
+{
+	const char *digits = NULL;
+
+	if (name == NULL)
+		return;
+	if (strncmp(name, "lambda_capture_row_", strlen("lambda_capture_row_")) == 0)
+		digits = name + strlen("lambda_capture_row_");
+	else if (strncmp(name, "lambda_capture_", strlen("lambda_capture_")) == 0)
+		digits = name + strlen("lambda_capture_");
+	if (digits != NULL)
+	{
+		if (*digits == '\0' || strspn(digits, "0123456789") != strlen(digits))
+			return;
+	}
+	else if (strcmp(name, "lambda_append_only") != 0 &&
+			 strcmp(name, "lambda_append_only_row") != 0)
+		return;
+	if (OidIsValid(funcid) &&
+		get_func_namespace(funcid) == get_namespace_oid(LAMBDA_SCHEMA_NAME, true))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_RESERVED_NAME),
+			 errmsg("trigger name \"%s\" is reserved for lambda", name),
+			 errdetail("lambda_append_only, lambda_append_only_row, lambda_capture_<id> and lambda_capture_row_<id> are the names of the append-only guard and the capture triggers of lambda views."),
+			 errhint("Choose another name.")));
 }
 
 /*

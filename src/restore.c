@@ -400,6 +400,39 @@ RestoreTriggerExists(CreateTrigStmt *stmt)
 }
 
 /*
+ * Is trigger name of relid the capture trigger of view id that lambda
+ * makes: lambda.capture (row: lambda.capture_row) with the id as its
+ * argument?  Told by function and argument, not by the name alone, which
+ * anyone with TRIGGER on the table could have given a trigger of theirs.
+ * Sets *exists when relid has a trigger called name at all.
+ */
+bool
+RestoreIsViewTrigger(Oid relid, const char *name, int64 id, bool row, bool *exists)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TriggerDesc *trigdesc = rel->trigdesc;
+	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
+	char	   *arg = psprintf(INT64_FORMAT, id);
+	bool		result = false;
+	int			i;
+
+	*exists = false;
+	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trigger = &trigdesc->triggers[i];
+
+		if (strcmp(trigger->tgname, name) != 0)
+			continue;
+		*exists = true;
+		result = trigger->tgnargs == 1 && strcmp(trigger->tgargs[0], arg) == 0 &&
+			get_func_namespace(trigger->tgfoid) == nsp &&
+			strcmp(get_func_name(trigger->tgfoid), row ? "capture_row" : "capture") == 0;
+	}
+	relation_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
  * Is the statement a CREATE TRIGGER of one of lambda's capture functions?
  */
 bool
@@ -425,15 +458,16 @@ RestoreCaptureInPlace(int64 id, Oid master)
 {
 	char	   *statement = CatalogInternalName("lambda_capture", id);
 	ListCell   *lc;
+	bool		exists;
 
-	if (!OidIsValid(get_trigger_oid(master, CatalogInternalName("lambda_capture_row", id), true)))
+	if (!RestoreIsViewTrigger(master, CatalogInternalName("lambda_capture_row", id), id, true, &exists))
 		return false;
 	foreach(lc, find_all_inheritors(master, AccessShareLock, NULL))
 	{
 		Oid			relid = lfirst_oid(lc);
 
 		if ((relid == master || get_rel_relispartition(relid)) &&
-			!OidIsValid(get_trigger_oid(relid, statement, true)))
+			!RestoreIsViewTrigger(relid, statement, id, false, &exists))
 			return false;
 	}
 	return true;

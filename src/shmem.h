@@ -50,7 +50,12 @@ typedef struct LambdaDatabaseSlot
 	bool		failed;			/* its last worker exited with an error */
 } LambdaDatabaseSlot;
 
-/* Databases waiting for a worker slot, served in turn */
+/*
+ * Databases waiting for a worker slot, served in turn.  Past this many, a
+ * database that asks is not queued: it asks again at its next hand-off or
+ * batch, and meanwhile its deltas wait unsettled (readers still see them,
+ * nothing is lost; reads only do more work).
+ */
 #define LAMBDA_MAX_WAITING	64
 
 typedef struct LambdaShared

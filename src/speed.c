@@ -75,7 +75,16 @@
 #include "shmem.h"
 #include "speed.h"
 
-/* A transaction's partial states for one view, waiting to be settled */
+/*
+ * A transaction's partial states for one view, waiting to be settled.  A
+ * delta records the generations it was settled into, at most MAX_SETTLED.
+ * Past that limit (more generations alive at once that do not cover it,
+ * which takes batches published faster than old snapshots let their
+ * generations go) it stays pending: readers still count it against their
+ * snapshot wherever it is not settled, and once the generations it was
+ * kept out of are dropped, it is freed.  Nothing is lost; reads only do
+ * more work meanwhile.
+ */
 #define MAX_SETTLED		8
 
 typedef struct LambdaDelta

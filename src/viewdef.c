@@ -70,6 +70,7 @@ static bool IsMutableFunction(Oid funcid, void *context);
 static char *AggPartialSql(const char *func, LambdaAgg *agg, const char *arg);
 static void CheckColumnNames(LambdaViewDef *def);
 static bool CheckColumnRefs(Node *node, void *context);
+static bool InputRunsUserCode(Oid type);
 static void CheckHashable(TargetEntry *tle);
 static char *StoredName(const char *name);
 
@@ -462,9 +463,53 @@ CheckColumnRefs(Node *node, void *context)
 							NameStr(SystemAttributeDefinition(var->varattno)->attname)),
 					 errdetail("The speed layer folds inserted rows before they have a place, a table or a transaction of their own to read.")));
 	}
+	if (IsA(node, Const) && InputRunsUserCode(((Const *) node)->consttype))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("constants of type %s are not supported in a lambda view",
+						format_type_be(((Const *) node)->consttype)),
+				 errdetail("Reading such a constant runs the CHECK constraints of the domains or the input of the columns it is made of, and lambda reads the definition again as the extension's owner (to make the view's internal relations, and in a restore)."),
+				 errhint("Compare with a value of the base type, or cast a constant of the base type to the domain.")));
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, CheckColumnRefs, context, 0);
 	return expression_tree_walker(node, CheckColumnRefs, context);
+}
+
+/*
+ * Does reading a constant of this type from text run code a role other
+ * than a superuser may have written?  The input functions of base types
+ * are C, which only superusers may create; but a domain's input runs its
+ * CHECK constraints, and an array, range or multirange of a domain, or a
+ * composite type (whose columns may change type later), reads through
+ * those.  Parsing a literal runs its input function: PostgreSQL leaves a
+ * domain's own literal to a CoerceToDomain node (checked when it runs),
+ * but not a domain inside such a container.
+ */
+static bool
+InputRunsUserCode(Oid type)
+{
+	for (;;)
+	{
+		char		typtype = get_typtype(type);
+		Oid			elem;
+
+		if (typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE)
+			return true;
+		if (typtype == TYPTYPE_RANGE)
+		{
+			type = get_range_subtype(type);
+			continue;
+		}
+		if (typtype == TYPTYPE_MULTIRANGE)
+		{
+			type = get_range_subtype(get_multirange_range(type));
+			continue;
+		}
+		elem = get_element_type(type);
+		if (!OidIsValid(elem))
+			return false;
+		type = elem;
+	}
 }
 
 /*

@@ -68,6 +68,7 @@
 #include "guard.h"
 #include "identity.h"
 #include "lambda.h"
+#include "restore.h"
 #include "schedule.h"
 #include "serving.h"
 #include "viewdef.h"
@@ -490,7 +491,7 @@ CreateCaptureTriggers(Oid viewid, int64 id, Oid master)
 		Oid			relid = lfirst_oid(lc);
 
 		if (relid == master || get_rel_relispartition(relid))
-			CaptureTriggerOn(viewid, id, relid);
+			CaptureTriggerOn(viewid, id, relid, true);
 	}
 
 	/*
@@ -531,17 +532,31 @@ CreateViewTrigger(Oid viewid, Oid relid, const char *name, const char *enable,
 /*
  * Give relid (the master or one of its partitions) the statement trigger
  * that captures for viewid (id id), unless it has it.  Caller acts as the
- * catalog owner.
+ * catalog owner.  Without wait, a partition another transaction holds is
+ * left alone: only a restore making that very trigger holds a partition
+ * that already existed (a partition being created or attached is the
+ * caller's), and lambda would deadlock with it.
  */
 void
-CaptureTriggerOn(Oid viewid, int64 id, Oid relid)
+CaptureTriggerOn(Oid viewid, int64 id, Oid relid, bool wait)
 {
 	char	   *name = CatalogInternalName("lambda_capture", id);
+	bool		exists;
 
+	if (!wait && !ConditionalLockRelationOid(relid, ShareRowExclusiveLock))
+		return;
 	/* a restore may be creating it: wait for it, then look (restore.c) */
 	LockRelationOid(relid, ShareRowExclusiveLock);
-	if (OidIsValid(get_trigger_oid(relid, name, true)))
+	if (RestoreIsViewTrigger(relid, name, id, false, &exists))
 		return;
+	if (exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("trigger \"%s\" of table \"%s\" is not lambda's capture trigger",
+						name, RelationDisplayName(relid)),
+				 errdetail("Lambda view \"%s\" needs that name for its capture trigger.",
+						   get_rel_name(viewid)),
+				 errhint("Rename or drop that trigger.")));
 	CreateViewTrigger(viewid, relid, name, "ALWAYS",
 					  psprintf("AFTER INSERT ON %s "
 							   "REFERENCING NEW TABLE AS " LAMBDA_CAPTURE_TABLE " "

@@ -244,10 +244,11 @@ ProbeDatabases(void)
 }
 
 /*
- * DROP DATABASE is about to run (guard.c): stop the database's worker, which
- * would otherwise count as a session using it and make the drop fail, and
- * start none for it.  Should the drop fail, the next hand-off in the
- * database asks for a worker again.
+ * DROP DATABASE (or a rename, a move, a copy of the database) is about to
+ * run (guard.c): stop the database's worker, which would otherwise count
+ * as a session using it and make the command fail, and free its slot.
+ * The next hand-off or batch in the database, if it still exists, asks for
+ * a worker again.
  */
 void
 WorkerReleaseDatabase(Oid dbid)
@@ -665,6 +666,18 @@ WorkerRound(void)
 		}
 	}
 	ForgetDroppedViews(views);
+
+	/* a failed view's retry goes with the view: the list stays this short */
+	foreach(lc, retries)
+	{
+		RetryEntry *retry = lfirst(lc);
+
+		if (!list_member_oid(views, retry->viewid))
+		{
+			retries = foreach_delete_current(retries, lc);
+			pfree(retry);
+		}
+	}
 
 	PopActiveSnapshot();
 	SPI_finish();

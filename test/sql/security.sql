@@ -426,6 +426,36 @@ ALTER TABLE sec_events OWNER TO lambda_carol;
 SELECT pg_get_userbyid(relowner) AS view_owner FROM pg_class WHERE oid = 'bob_view'::regclass;
 SELECT lambda.run_batch('bob_view');
 
+-- 8. lambda reads a view's definition again as the extension's owner (to
+-- make its internal relations, and in a restore): no constant in it may run
+-- a role's code when read.  Reading '{1}' as an array of a domain runs the
+-- domain's CHECK, so does a composite with a domain column.
+SET ROLE lambda_mallory;
+CREATE TABLE mallory_s.ev (k int, x int);
+SELECT lambda.create_master('mallory_s.ev');
+CREATE FUNCTION mallory_s.chk(int) RETURNS boolean LANGUAGE sql AS 'SELECT public.steal()';
+CREATE DOMAIN mallory_s.d AS int CHECK (mallory_s.chk(VALUE));
+CREATE DOMAIN mallory_s.pos AS int CHECK (VALUE > 0);
+CREATE TYPE mallory_s.pair AS (a int, b int);
+SELECT cmd, attempt(cmd) AS mallory_gets FROM (VALUES
+    ($$SELECT lambda.create_view('mallory_s.arr', 'SELECT k, count(*) FROM mallory_s.ev WHERE ''{1}''::mallory_s.d[] IS NOT NULL GROUP BY k')$$),
+    ($$SELECT lambda.create_view('mallory_s.rec', 'SELECT k, count(*) FROM mallory_s.ev WHERE ''(1,2)''::mallory_s.pair IS NOT NULL GROUP BY k')$$),
+    ($$SELECT lambda.create_view('mallory_s.nest', 'SELECT k, count(*) FROM mallory_s.ev WHERE ARRAY[''{1}''::mallory_s.d[]] IS NOT NULL GROUP BY k')$$),
+    -- a domain's own literal is checked when the view runs, as whoever runs it
+    ($$SELECT lambda.create_view('mallory_s.dom', 'SELECT k, count(*) FROM mallory_s.ev WHERE x <> ''1''::mallory_s.pos GROUP BY k')$$)) AS c(cmd);
+SELECT lambda.drop_view('mallory_s.dom');
+RESET ROLE;
+-- names of lambda's triggers are lambda's: bob, who may make triggers on
+-- alice's master (views need that), cannot take the name of a capture
+-- trigger a view will get, nor rename a trigger of his to it
+SET ROLE lambda_bob;
+CREATE TRIGGER bob_t AFTER INSERT ON sec_events FOR EACH STATEMENT EXECUTE FUNCTION public.bob_trig();
+SELECT cmd, attempt(cmd) AS bob_gets FROM (VALUES
+    ('CREATE TRIGGER lambda_capture_98765 AFTER INSERT ON sec_events FOR EACH STATEMENT EXECUTE FUNCTION public.bob_trig()'),
+    ('ALTER TRIGGER bob_t ON sec_events RENAME TO lambda_capture_98765')) AS c(cmd);
+RESET ROLE;
+DROP TRIGGER bob_t ON sec_events;
+
 -- 7. Nobody gained a right; the views are exact.
 SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls
   FROM pg_roles WHERE rolname LIKE 'lambda\_%' ORDER BY 1;

@@ -74,5 +74,15 @@ is(exact($node, 'v', $query, 'db3'), 't|0', 'db3: exact on the fast path');
 ok(wait_until($node, q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'lambda worker'
 	AND datid NOT IN (SELECT oid FROM pg_database)}, '0', 30), 'no worker for the dropped database');
 
+# renaming a database whose worker is connected works too, and its views
+# carry on under the new name
+ok(wait_until($node, q{SELECT count(*) FROM pg_stat_activity
+	WHERE backend_type = 'lambda worker' AND datname = 'db3'}, '1', 60), 'a worker is connected to db3');
+$node->safe_psql('postgres', 'ALTER DATABASE db3 RENAME TO db4');
+$node->safe_psql('db4', q{INSERT INTO events SELECT i, 'renamed', i FROM generate_series(501, 510) i});
+ok(wait_until($node, q{SELECT speed_pending = 0 AND lambda.fast_path('v') FROM lambda.views}, 't', 60, 'db4'),
+	'db4: a worker settles its deltas after the rename');
+is(exact($node, 'v', $query, 'db4'), 't|0', 'db4: exact on the fast path');
+
 $node->stop;
 done_testing();
