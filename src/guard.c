@@ -735,13 +735,22 @@ static void
 GuardTriggerName(const char *name, Oid funcid)
 {
 	const char *digits = NULL;
+	const char *function;
 
 	if (name == NULL)
 		return;
 	if (strncmp(name, "lambda_capture_row_", strlen("lambda_capture_row_")) == 0)
+	{
 		digits = name + strlen("lambda_capture_row_");
+		function = "capture_row";
+	}
 	else if (strncmp(name, "lambda_capture_", strlen("lambda_capture_")) == 0)
+	{
 		digits = name + strlen("lambda_capture_");
+		function = "capture";
+	}
+	else
+		function = "master_guard";
 	if (digits != NULL)
 	{
 		if (*digits == '\0' || strspn(digits, "0123456789") != strlen(digits))
@@ -750,8 +759,10 @@ GuardTriggerName(const char *name, Oid funcid)
 	else if (strcmp(name, "lambda_append_only") != 0 &&
 			 strcmp(name, "lambda_append_only_row") != 0)
 		return;
+	/* only lambda's own function for each name: master_guard is PUBLIC */
 	if (OidIsValid(funcid) &&
-		get_func_namespace(funcid) == get_namespace_oid(LAMBDA_SCHEMA_NAME, true))
+		get_func_namespace(funcid) == get_namespace_oid(LAMBDA_SCHEMA_NAME, true) &&
+		strcmp(get_func_name(funcid), function) == 0)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_RESERVED_NAME),

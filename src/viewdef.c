@@ -52,6 +52,9 @@
 #include "utils/regproc.h"
 #include "utils/ruleutils.h"
 #include "utils/typcache.h"
+#include "miscadmin.h"
+#include "access/htup_details.h"
+#include "utils/syscache.h"
 #include "catalog/heap.h"
 #include "mb/pg_wchar.h"
 
@@ -71,6 +74,7 @@ static char *AggPartialSql(const char *func, LambdaAgg *agg, const char *arg);
 static void CheckColumnNames(LambdaViewDef *def);
 static bool CheckColumnRefs(Node *node, void *context);
 static bool InputRunsUserCode(Oid type);
+static bool TypeIsSuperusers(Oid type);
 static void CheckHashable(TargetEntry *tle);
 static char *StoredName(const char *name);
 
@@ -476,14 +480,19 @@ CheckColumnRefs(Node *node, void *context)
 }
 
 /*
- * Does reading a constant of this type from text run code a role other
- * than a superuser may have written?  The input functions of base types
- * are C, which only superusers may create; but a domain's input runs its
- * CHECK constraints, and an array, range or multirange of a domain, or a
- * composite type (whose columns may change type later), reads through
- * those.  Parsing a literal runs its input function: PostgreSQL leaves a
- * domain's own literal to a CoerceToDomain node (checked when it runs),
- * but not a domain inside such a container.
+ * Could reading a constant of this type from text run code a role other
+ * than a superuser wrote, in a later parse of the definition by name, as
+ * the extension's owner?  Parsing a literal runs its type's input
+ * function.  Those of base types are C, which only superusers create; but
+ * a domain's input runs its CHECK constraints, and an array, range or
+ * multirange of a domain, or a composite type (whose columns may change
+ * type later), reads through those.  And between two parses a name can be
+ * made to mean another type: by the type's owner, or by the owner of its
+ * schema, who may drop what is in it.  So a constant's type, and what it
+ * is made of, must be no domain and no composite, and belong, with its
+ * schema, to a superuser.  (A domain's own literal is left by PostgreSQL
+ * to a CoerceToDomain node over a constant of the base type, checked when
+ * the view runs, as whoever runs it.)
  */
 static bool
 InputRunsUserCode(Oid type)
@@ -493,7 +502,8 @@ InputRunsUserCode(Oid type)
 		char		typtype = get_typtype(type);
 		Oid			elem;
 
-		if (typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE)
+		if (typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE ||
+			!TypeIsSuperusers(type))
 			return true;
 		if (typtype == TYPTYPE_RANGE)
 		{
@@ -726,4 +736,32 @@ ViewDefKeyList(LambdaViewDef *def)
 		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
 						 quote_identifier(((LambdaKey *) lfirst(lc))->name));
 	return buf.data;
+}
+
+/*
+ * Do a type and its schema belong to superusers?
+ */
+static bool
+TypeIsSuperusers(Oid type)
+{
+	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+	Oid			owner;
+	Oid			nsp;
+	bool		result;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for type %u", type);
+	owner = ((Form_pg_type) GETSTRUCT(tuple))->typowner;
+	nsp = ((Form_pg_type) GETSTRUCT(tuple))->typnamespace;
+	ReleaseSysCache(tuple);
+	result = superuser_arg(owner);
+	if (result)
+	{
+		tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for schema %u", nsp);
+		result = superuser_arg(((Form_pg_namespace) GETSTRUCT(tuple))->nspowner);
+		ReleaseSysCache(tuple);
+	}
+	return result;
 }

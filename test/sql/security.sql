@@ -437,7 +437,13 @@ CREATE FUNCTION mallory_s.chk(int) RETURNS boolean LANGUAGE sql AS 'SELECT publi
 CREATE DOMAIN mallory_s.d AS int CHECK (mallory_s.chk(VALUE));
 CREATE DOMAIN mallory_s.pos AS int CHECK (VALUE > 0);
 CREATE TYPE mallory_s.pair AS (a int, b int);
+-- and a type of hers whose name she could point at such a domain later
+-- (rename it, create the domain under its name), between create_view's
+-- reads or before a restore
+CREATE TYPE mallory_s.e AS ENUM ('a', 'b');
 SELECT cmd, attempt(cmd) AS mallory_gets FROM (VALUES
+    ($$SELECT lambda.create_view('mallory_s.en', 'SELECT k, count(*) FROM mallory_s.ev WHERE ''{a}''::mallory_s.e[] IS NOT NULL GROUP BY k')$$),
+    ($$SELECT lambda.create_view('mallory_s.en1', 'SELECT k, count(*) FROM mallory_s.ev WHERE ''a''::mallory_s.e IS NOT NULL GROUP BY k')$$),
     ($$SELECT lambda.create_view('mallory_s.arr', 'SELECT k, count(*) FROM mallory_s.ev WHERE ''{1}''::mallory_s.d[] IS NOT NULL GROUP BY k')$$),
     ($$SELECT lambda.create_view('mallory_s.rec', 'SELECT k, count(*) FROM mallory_s.ev WHERE ''(1,2)''::mallory_s.pair IS NOT NULL GROUP BY k')$$),
     ($$SELECT lambda.create_view('mallory_s.nest', 'SELECT k, count(*) FROM mallory_s.ev WHERE ARRAY[''{1}''::mallory_s.d[]] IS NOT NULL GROUP BY k')$$),
