@@ -128,6 +128,17 @@ CatalogHasIds(void)
 }
 
 /*
+ * SQL for the id of the lambda.view row called alias: its id column, or at
+ * 0.1 the view's OID.
+ */
+char *
+CatalogIdColumn(const char *alias)
+{
+	return CatalogHasIds() ? psprintf("%s.id", alias) :
+		psprintf("%s.view::pg_catalog.oid::pg_catalog.int8", alias);
+}
+
+/*
  * The id a new view viewid gets.  Caller is connected to SPI.
  */
 int64
@@ -239,13 +250,10 @@ CatalogGetView(Oid viewid, LambdaViewEntry *entry)
 	Datum		d;
 	int			ret;
 
-	ret = SPI_execute_with_args(CatalogHasIds() ?
-								"SELECT view, master, batch_table, partial_view, "
-								"schedule, cron_jobid, batch_version, id "
-								"FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1" :
-								"SELECT view, master, batch_table, partial_view, "
-								"schedule, cron_jobid, batch_version, view::pg_catalog.oid::pg_catalog.int8 "
-								"FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1",
+	ret = SPI_execute_with_args(psprintf("SELECT l.view, l.master, l.batch_table, l.partial_view, "
+										 "l.schedule, l.cron_jobid, l.batch_version, %s "
+										 "FROM lambda.view l WHERE l.view OPERATOR(pg_catalog.=) $1",
+										 CatalogIdColumn("l")),
 								1, argtypes, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));

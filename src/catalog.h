@@ -32,6 +32,7 @@ extern void CheckViewOwner(Oid viewid);
 extern bool CatalogIsMaster(Oid relid);
 extern Oid	CatalogInternalNamespace(void);
 extern bool CatalogHasIds(void);
+extern char *CatalogIdColumn(const char *alias);
 extern int64 CatalogNextViewId(Oid viewid);
 extern Oid	CatalogViewById(int64 id);
 extern char *CatalogInternalName(const char *kind, int64 id);

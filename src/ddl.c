@@ -273,7 +273,7 @@ CapturePartitions(void)
 							   "AND r.relispartition "
 							   "AND p.relid OPERATOR(pg_catalog.<>) v.master "
 							   "ORDER BY p.relid, v.view",
-							   CatalogHasIds() ? "v.id" : "v.view::pg_catalog.oid::pg_catalog.int8"),
+							   CatalogIdColumn("v")),
 					  false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));

@@ -847,20 +847,18 @@ MasterOf(Oid relid)
 static char
 LambdaTriggerFires(Oid relid, const char *name)
 {
-	Relation	rel;
-	TriggerDesc *trigdesc;
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TriggerDesc *trigdesc = rel->trigdesc;
+	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
 	char		fires = 0;
 	int			i;
 
-	if (!IsLambdaTrigger(relid, name))
-		return 0;
-	rel = relation_open(relid, AccessShareLock);
-	trigdesc = rel->trigdesc;
 	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
 	{
 		Trigger    *trigger = &trigdesc->triggers[i];
 
-		if (strcmp(trigger->tgname, name) == 0)
+		if (strcmp(trigger->tgname, name) == 0 &&
+			get_func_namespace(trigger->tgfoid) == nsp)
 			fires = strcmp(get_func_name(trigger->tgfoid), "capture_row") == 0 ?
 				TRIGGER_FIRES_ON_REPLICA : TRIGGER_FIRES_ALWAYS;
 	}

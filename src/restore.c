@@ -250,8 +250,6 @@ RestoreAdoptTrigger(CreateTrigStmt *stmt)
 	int64		id = 0;
 	Oid			viewid = InvalidOid;
 	LambdaViewEntry entry;
-	ObjectAddress trigger;
-	ObjectAddress whole;
 	char	   *name;
 
 	arg = list_length(stmt->args) == 1 ? strVal(linitial(stmt->args)) : NULL;
@@ -305,10 +303,7 @@ RestoreAdoptTrigger(CreateTrigStmt *stmt)
 						   RelationDisplayName(viewid), name, RelationDisplayName(entry.master)),
 				 errhint("Lambda views make their own capture triggers.")));
 
-	ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, stmt->trigname, false));
-	ObjectAddressSet(whole, RelationRelationId, viewid);
-	recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
-
+	ViewsRecordInternal(TriggerRelationId, get_trigger_oid(relid, stmt->trigname, false), viewid);
 	SharedWantDatabase(MyDatabaseId);
 }
 
@@ -323,10 +318,8 @@ RestoreAdoptTrigger(CreateTrigStmt *stmt)
 static void
 RestoreLinkTriggers(Oid viewid, int64 id, Oid master)
 {
-	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
 	char	   *statementName = CatalogInternalName("lambda_capture", id);
 	char	   *rowName = CatalogInternalName("lambda_capture_row", id);
-	char	   *arg = psprintf(INT64_FORMAT, id);
 	ListCell   *lc;
 
 	/*
@@ -338,32 +331,16 @@ RestoreLinkTriggers(Oid viewid, int64 id, Oid master)
 	foreach(lc, find_all_inheritors(master, ShareRowExclusiveLock, NULL))
 	{
 		Oid			relid = lfirst_oid(lc);
-		Relation	rel;
-		TriggerDesc *trigdesc;
-		int			i;
+		Oid			trigid;
 
 		if (relid != master && !get_rel_relispartition(relid))
 			continue;
-		rel = relation_open(relid, AccessShareLock);
-		trigdesc = rel->trigdesc;
-		for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
-		{
-			Trigger    *trigger = &trigdesc->triggers[i];
-			bool		statement = strcmp(trigger->tgname, statementName) == 0;
-			bool		row = relid == master && strcmp(trigger->tgname, rowName) == 0;
-			ObjectAddress part;
-			ObjectAddress whole;
-
-			if ((!statement && !row) || trigger->tgnargs != 1 ||
-				strcmp(trigger->tgargs[0], arg) != 0 ||
-				get_func_namespace(trigger->tgfoid) != nsp ||
-				strcmp(get_func_name(trigger->tgfoid), statement ? "capture" : "capture_row") != 0)
-				continue;
-			ObjectAddressSet(part, TriggerRelationId, trigger->tgoid);
-			ObjectAddressSet(whole, RelationRelationId, viewid);
-			recordDependencyOn(&part, &whole, DEPENDENCY_INTERNAL);
-		}
-		relation_close(rel, AccessShareLock);
+		trigid = RestoreViewTrigger(relid, statementName, id, false, NULL);
+		if (OidIsValid(trigid))
+			ViewsRecordInternal(TriggerRelationId, trigid, viewid);
+		trigid = relid == master ? RestoreViewTrigger(relid, rowName, id, true, NULL) : InvalidOid;
+		if (OidIsValid(trigid))
+			ViewsRecordInternal(TriggerRelationId, trigid, viewid);
 	}
 }
 
@@ -400,33 +377,36 @@ RestoreTriggerExists(CreateTrigStmt *stmt)
 }
 
 /*
- * Is trigger name of relid the capture trigger of view id that lambda
- * makes: lambda.capture (row: lambda.capture_row) with the id as its
- * argument?  Told by function and argument, not by the name alone, which
+ * The capture trigger of view id called name on relid, as lambda makes it:
+ * lambda.capture (row: lambda.capture_row) with the id as its argument; or
+ * InvalidOid.  Told by function and argument, not by the name alone, which
  * anyone with TRIGGER on the table could have given a trigger of theirs.
- * Sets *exists when relid has a trigger called name at all.
+ * Sets *exists (unless NULL) when relid has a trigger called name at all.
  */
-bool
-RestoreIsViewTrigger(Oid relid, const char *name, int64 id, bool row, bool *exists)
+Oid
+RestoreViewTrigger(Oid relid, const char *name, int64 id, bool row, bool *exists)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	TriggerDesc *trigdesc = rel->trigdesc;
 	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
 	char	   *arg = psprintf(INT64_FORMAT, id);
-	bool		result = false;
+	Oid			result = InvalidOid;
 	int			i;
 
-	*exists = false;
+	if (exists != NULL)
+		*exists = false;
 	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
 	{
 		Trigger    *trigger = &trigdesc->triggers[i];
 
 		if (strcmp(trigger->tgname, name) != 0)
 			continue;
-		*exists = true;
-		result = trigger->tgnargs == 1 && strcmp(trigger->tgargs[0], arg) == 0 &&
+		if (exists != NULL)
+			*exists = true;
+		if (trigger->tgnargs == 1 && strcmp(trigger->tgargs[0], arg) == 0 &&
 			get_func_namespace(trigger->tgfoid) == nsp &&
-			strcmp(get_func_name(trigger->tgfoid), row ? "capture_row" : "capture") == 0;
+			strcmp(get_func_name(trigger->tgfoid), row ? "capture_row" : "capture") == 0)
+			result = trigger->tgoid;
 	}
 	relation_close(rel, AccessShareLock);
 	return result;
@@ -458,16 +438,16 @@ RestoreCaptureInPlace(int64 id, Oid master)
 {
 	char	   *statement = CatalogInternalName("lambda_capture", id);
 	ListCell   *lc;
-	bool		exists;
 
-	if (!RestoreIsViewTrigger(master, CatalogInternalName("lambda_capture_row", id), id, true, &exists))
+	if (!OidIsValid(RestoreViewTrigger(master, CatalogInternalName("lambda_capture_row", id),
+									   id, true, NULL)))
 		return false;
 	foreach(lc, find_all_inheritors(master, AccessShareLock, NULL))
 	{
 		Oid			relid = lfirst_oid(lc);
 
 		if ((relid == master || get_rel_relispartition(relid)) &&
-			!RestoreIsViewTrigger(relid, statement, id, false, &exists))
+			!OidIsValid(RestoreViewTrigger(relid, statement, id, false, NULL)))
 			return false;
 	}
 	return true;

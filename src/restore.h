@@ -16,7 +16,7 @@ extern bool RestoreIsCaptureTrigger(CreateTrigStmt *stmt);
 extern bool RestoreTriggerExists(CreateTrigStmt *stmt);
 extern void RestoreAdoptTrigger(CreateTrigStmt *stmt);
 extern bool RestoreCaptureInPlace(int64 id, Oid master);
-extern bool RestoreIsViewTrigger(Oid relid, const char *name, int64 id, bool row,
-								 bool *exists);
+extern Oid	RestoreViewTrigger(Oid relid, const char *name, int64 id, bool row,
+							   bool *exists);
 
 #endif							/* LAMBDA_RESTORE_H */

@@ -80,7 +80,6 @@ PG_FUNCTION_INFO_V1(drop_view);
 
 static void CheckDefinePrivileges(LambdaViewDef *def);
 static Oid	CreateUserView(RangeVar *rv, Oid nspid, LambdaViewDef *def);
-static void RecordInternal(Oid relid, Oid viewid);
 static void CreateCaptureTriggers(Oid viewid, int64 id, Oid master);
 static void CreateViewTrigger(Oid viewid, Oid relid, const char *name,
 							  const char *enable,
@@ -103,6 +102,7 @@ create_view(PG_FUNCTION_ARGS)
 	Oid			argtypes[6] = {OIDOID, OIDOID, OIDOID, OIDOID, TEXTOID, INT8OID};
 	Datum		values[6];
 	int64		id;
+	bool		hasIds;
 	RangeVar   *rv;
 	Oid			nspid;
 	int			nestLevel;
@@ -142,19 +142,20 @@ create_view(PG_FUNCTION_ARGS)
 					 ServingViewSql(def, id, batchTable)));
 
 	/* The query as normalized, every name qualified: a restore reads it */
+	hasIds = CatalogHasIds();	/* not at 0.1: see catalog.c */
 	values[0] = ObjectIdGetDatum(viewid);
 	values[1] = ObjectIdGetDatum(def->master);
 	values[2] = ObjectIdGetDatum(batchTable);
 	values[3] = ObjectIdGetDatum(get_relname_relid(CatalogInternalName("partial", id),
 												   CatalogInternalNamespace()));
-	values[4] = CStringGetTextDatum(CatalogHasIds() ? def->querySql : query);
+	values[4] = CStringGetTextDatum(hasIds ? def->querySql : query);
 	values[5] = Int64GetDatum(id);
-	CatalogExec(CatalogHasIds() ?
+	CatalogExec(hasIds ?
 				"INSERT INTO lambda.view (view, master, batch_table, partial_view, query, id) "
 				"VALUES ($1, $2, $3, $4, $5, $6)" :
 				"INSERT INTO lambda.view (view, master, batch_table, partial_view, query) "
 				"VALUES ($1, $2, $3, $4, $5)",
-				CatalogHasIds() ? 6 : 5, argtypes, values, NULL);
+				hasIds ? 6 : 5, argtypes, values, NULL);
 
 	if (schedule != NULL)
 		SetSchedule(viewid, schedule, 0);
@@ -258,8 +259,8 @@ ViewsCreateInternalObjects(Oid viewid, int64 id, LambdaViewDef *def, Oid owner)
 	ViewsGrantOnly(get_relname_relid(partialName, nspid), owner);
 	IdentityRestore(&save);
 
-	RecordInternal(get_relname_relid(partialName, nspid), viewid);
-	RecordInternal(get_relname_relid(batchName, nspid), viewid);
+	ViewsRecordInternal(RelationRelationId, get_relname_relid(partialName, nspid), viewid);
+	ViewsRecordInternal(RelationRelationId, get_relname_relid(batchName, nspid), viewid);
 }
 
 /*
@@ -517,16 +518,10 @@ static void
 CreateViewTrigger(Oid viewid, Oid relid, const char *name, const char *enable,
 				  const char *definition)
 {
-	ObjectAddress trigger;
-	ObjectAddress whole;
-
 	GuardInternalExec(psprintf("CREATE TRIGGER %s %s", name, definition));
 	GuardInternalExec(psprintf("ALTER TABLE %s ENABLE %s TRIGGER %s",
 					 QualifiedRelationName(relid), enable, name));
-
-	ObjectAddressSet(trigger, TriggerRelationId, get_trigger_oid(relid, name, false));
-	ObjectAddressSet(whole, RelationRelationId, viewid);
-	recordDependencyOn(&trigger, &whole, DEPENDENCY_INTERNAL);
+	ViewsRecordInternal(TriggerRelationId, get_trigger_oid(relid, name, false), viewid);
 }
 
 /*
@@ -543,11 +538,12 @@ CaptureTriggerOn(Oid viewid, int64 id, Oid relid, bool wait)
 	char	   *name = CatalogInternalName("lambda_capture", id);
 	bool		exists;
 
-	if (!wait && !ConditionalLockRelationOid(relid, ShareRowExclusiveLock))
-		return;
 	/* a restore may be creating it: wait for it, then look (restore.c) */
-	LockRelationOid(relid, ShareRowExclusiveLock);
-	if (RestoreIsViewTrigger(relid, name, id, false, &exists))
+	if (wait)
+		LockRelationOid(relid, ShareRowExclusiveLock);
+	else if (!ConditionalLockRelationOid(relid, ShareRowExclusiveLock))
+		return;
+	if (OidIsValid(RestoreViewTrigger(relid, name, id, false, &exists)))
 		return;
 	if (exists)
 		ereport(ERROR,
@@ -565,15 +561,16 @@ CaptureTriggerOn(Oid viewid, int64 id, Oid relid, bool wait)
 }
 
 /*
- * Make relid an internal part of the view: dropped with it, never alone.
+ * Make object objectId of catalog classId (a relation or a trigger) an
+ * internal part of view viewid: dropped with it, never alone.
  */
-static void
-RecordInternal(Oid relid, Oid viewid)
+void
+ViewsRecordInternal(Oid classId, Oid objectId, Oid viewid)
 {
 	ObjectAddress part;
 	ObjectAddress whole;
 
-	ObjectAddressSet(part, RelationRelationId, relid);
+	ObjectAddressSet(part, classId, objectId);
 	ObjectAddressSet(whole, RelationRelationId, viewid);
 	recordDependencyOn(&part, &whole, DEPENDENCY_INTERNAL);
 }

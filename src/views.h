@@ -14,6 +14,7 @@ struct LambdaViewDef;
 
 extern void ViewsCreateInternalObjects(Oid viewid, int64 id,
 									   struct LambdaViewDef *def, Oid owner);
+extern void ViewsRecordInternal(Oid classId, Oid objectId, Oid viewid);
 extern void ViewsGrantOnly(Oid relid, Oid reader);
 extern Oid	ViewsPartialReader(Oid partialView);
 extern void ViewsCheckNewOwner(Oid viewid, Oid partialView, Oid owner);
