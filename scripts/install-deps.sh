@@ -9,6 +9,8 @@ set -euo pipefail
 #   (server-dev pulls clang/llvm, which PGXS uses to emit JIT bitcode.)
 # postgresql-client-15: psql and pgbench (demo).
 # postgresql-15-cron: lambda schedules its batch layer through pg_cron.
+# postgresql-15-hll, postgresql-15-tdigest: optional mergeable aggregates
+#   (unique counts, percentiles) that the tests and the demo use.
 # libipc-run-perl, libio-pty-perl: PostgreSQL::Test::Cluster (TAP tests).
 # util-linux (runuser) and passwd (useradd): run the tests as an ordinary
 #   user, because PostgreSQL refuses to run as root.
@@ -19,6 +21,8 @@ PACKAGES=(
     postgresql-server-dev-15
     postgresql-client-15
     postgresql-15-cron
+    postgresql-15-hll
+    postgresql-15-tdigest
     libipc-run-perl
     libio-pty-perl
     util-linux

@@ -24,7 +24,9 @@
  *	- min(x) and max(x) keep the smaller or larger by the type's btree
  *	  order and the column's collation;
  *
- * and skips NULL arguments, as these strict aggregates do.  Groups are kept
+ * and skips NULL arguments, as these strict aggregates do.  Any other
+ * aggregate advances by its own transition function, and its state is
+ * serialized into the partial state row (aggregate.c).  Groups are kept
  * in PostgreSQL's tuple hash table, the one hashed aggregation uses: keys
  * compare with the type's equality, NULL keys are equal, as in GROUP BY.
  *
@@ -61,13 +63,19 @@ typedef struct FoldState
 {
 	int			column;			/* in the partial state row */
 	LambdaStateKind kind;
-	ExprState  *arg;			/* NULL for count(*) */
+	ExprState  *arg;			/* NULL for count(*) and generic states */
+	LambdaAggregate *agg;		/* generic: the aggregate ... */
+	int			nargs;
+	ExprState **args;			/* ... and its arguments */
 	ExprState  *filter;			/* the aggregate's FILTER, or NULL */
 	int16		typlen;
 	bool		typbyval;
 } FoldState;
 
-/* A group's states, in the order of fold->states */
+/*
+ * A group's states, in the order of fold->states; a generic state's value
+ * points to its LambdaAggValue.
+ */
 typedef struct FoldGroup
 {
 	Datum	   *values;
@@ -110,7 +118,8 @@ static List *GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext int
 static void Keep(FoldGroup *group, int i, Datum value, FoldState *state,
 				 MemoryContext cxt);
 static HeapTuple FormPartialRow(LambdaLayout *layout, LambdaFold *fold,
-								TupleTableSlot *keys, FoldGroup *group);
+								TupleTableSlot *keys, FoldGroup *group,
+								MemoryContext aggcxt);
 static Datum NoHash(PG_FUNCTION_ARGS);
 
 /*
@@ -209,7 +218,8 @@ FoldRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *slot, bool only,
 	{
 		group = FoldOneRow(layout, fold);
 		MemoryContextSwitchTo(into);
-		*result = list_make1(FormPartialRow(layout, fold, fold->keySlot, group));
+		*result = list_make1(FormPartialRow(layout, fold, fold->keySlot, group,
+											econtext->ecxt_per_tuple_memory));
 	}
 	else
 	{
@@ -240,13 +250,16 @@ GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext into)
 		while ((entry = ScanTupleHashTable(fold->groups, &iter)) != NULL)
 		{
 			ExecStoreMinimalTuple(entry->firstTuple, keys, false);
-			result = lappend(result, FormPartialRow(layout, fold, keys, entry->additional));
+			result = lappend(result, FormPartialRow(layout, fold, keys, entry->additional,
+													fold->groupcxt));
+			ResetExprContext(fold->econtext);
 		}
 		TermTupleHashIterator(&iter);
 		ExecDropSingleTupleTableSlot(keys);
 	}
 	else if (fold->onlyGroup != NULL)
-		result = lappend(result, FormPartialRow(layout, fold, NULL, fold->onlyGroup));
+		result = lappend(result, FormPartialRow(layout, fold, NULL, fold->onlyGroup,
+												fold->groupcxt));
 	MemoryContextSwitchTo(old);
 
 	ResetGroups(fold);
@@ -328,9 +341,19 @@ NewGroup(LambdaFold *fold, MemoryContext cxt)
 	group->isnull = MemoryContextAlloc(cxt, sizeof(bool) * Max(fold->nstates, 1));
 	for (i = 0; i < fold->nstates; i++)
 	{
+		FoldState  *state = &fold->states[i];
+
 		/* count of nothing is 0; sum, min and max of nothing are NULL */
 		group->values[i] = Int64GetDatum(0);
-		group->isnull[i] = fold->states[i].kind != LAMBDA_STATE_COUNT;
+		group->isnull[i] = state->kind != LAMBDA_STATE_COUNT;
+		if (state->kind == LAMBDA_STATE_GENERIC)
+		{
+			LambdaAggValue *v = MemoryContextAlloc(cxt, sizeof(LambdaAggValue));
+
+			AggregateInit(state->agg, v, cxt);
+			group->values[i] = PointerGetDatum(v);
+			group->isnull[i] = false;
+		}
 	}
 	return group;
 }
@@ -372,6 +395,18 @@ Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group, MemoryContext 
 
 		if (state->filter != NULL && !ExecQual(state->filter, econtext))
 			continue;
+		if (state->kind == LAMBDA_STATE_GENERIC)
+		{
+			Datum		args[FUNC_MAX_ARGS];
+			bool		argnull[FUNC_MAX_ARGS];
+			int			a;
+
+			for (a = 0; a < state->nargs; a++)
+				args[a] = ExecEvalExpr(state->args[a], econtext, &argnull[a]);
+			AggregateAdvance(state->agg, (LambdaAggValue *) DatumGetPointer(group->values[i]),
+							 args, argnull, cxt);
+			continue;
+		}
 		if (state->arg != NULL)
 		{
 			value = ExecEvalExpr(state->arg, econtext, &isnull);
@@ -401,6 +436,8 @@ Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group, MemoryContext 
 				}
 				Keep(group, i, value, state, cxt);
 				break;
+			case LAMBDA_STATE_GENERIC:
+				break;			/* advanced above */
 		}
 	}
 }
@@ -428,13 +465,15 @@ Keep(FoldGroup *group, int i, Datum value, FoldState *state, MemoryContext cxt)
 }
 
 /*
- * A partial state row: the group keys, then the states.  Values read from
- * another table may be TOAST pointers into it; the row goes to shared
- * memory, so it is flattened.
+ * A partial state row, in the current memory context: the group keys, then
+ * the states.  Values read from another table may be TOAST pointers into
+ * it; the row goes to shared memory, so it is flattened.  Generic states
+ * are serialized in per-row memory, where their group's states live in
+ * aggcxt.
  */
 static HeapTuple
 FormPartialRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *keys,
-			   FoldGroup *group)
+			   FoldGroup *group, MemoryContext aggcxt)
 {
 	int			natts = layout->desc->natts;
 	Datum	   *values = palloc(sizeof(Datum) * natts);
@@ -453,8 +492,20 @@ FormPartialRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *keys,
 	}
 	for (i = 0; i < fold->nstates; i++)
 	{
-		values[fold->states[i].column] = group->values[i];
-		isnull[fold->states[i].column] = group->isnull[i];
+		FoldState  *state = &fold->states[i];
+
+		values[state->column] = group->values[i];
+		isnull[state->column] = group->isnull[i];
+		if (state->kind == LAMBDA_STATE_GENERIC)
+		{
+			MemoryContext old = MemoryContextSwitchTo(fold->econtext->ecxt_per_tuple_memory);
+
+			values[state->column] =
+				AggregateSerialize(state->agg,
+								   (LambdaAggValue *) DatumGetPointer(group->values[i]),
+								   &isnull[state->column], aggcxt);
+			MemoryContextSwitchTo(old);
+		}
 	}
 	tuple = heap_form_tuple(layout->desc, values, isnull);
 	if (HeapTupleHasExternal(tuple))
@@ -564,7 +615,22 @@ FoldPrepareAll(LambdaLayout *layout, LambdaFold *fold)
 			state->typbyval = att->attbyval;
 			if (aggref->aggfilter != NULL)
 				state->filter = PrepareQual(aggref->aggfilter);
-			if (aggref->args != NIL)
+			if (state->kind == LAMBDA_STATE_GENERIC)
+			{
+				/* lambda.partial_agg(aggregate, arguments...) */
+				ListCell   *alc;
+
+				state->agg = layout->aggs[column];
+				state->nargs = list_length(aggref->args) - 1;
+				if (state->nargs != AggregateNumArgs(state->agg))
+					elog(ERROR, "partial view of lambda view %u passes %d arguments to an aggregate of %d",
+						 layout->viewid, state->nargs, AggregateNumArgs(state->agg));
+				state->args = palloc(sizeof(ExprState *) * Max(state->nargs, 1));
+				for_each_from(alc, aggref->args, 1)
+					state->args[foreach_current_index(alc) - 1] =
+						Prepare(lfirst_node(TargetEntry, alc)->expr);
+			}
+			else if (aggref->args != NIL)
 			{
 				Expr	   *arg = linitial_node(TargetEntry, aggref->args)->expr;
 

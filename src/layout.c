@@ -12,9 +12,10 @@
  *
  * A partial state row is a heap tuple of the batch table's row type: the
  * group keys, then one column per state.  Merging two rows of the same
- * group adds counts and sums (with the type's + operator) and keeps the
+ * group adds counts and sums (with the type's + operator), keeps the
  * smaller or larger min and max (with the type's btree order and the
- * column's collation).  Group keys are equal when the type's equality says
+ * column's collation), and merges other aggregates' states with their
+ * combine functions (aggregate.c).  Group keys are equal when the type's equality says
  * so, as for GROUP BY, and NULL keys are equal to each other.
  *
  * Layouts are cached per process for the life of the view, each in a
@@ -229,6 +230,7 @@ LayoutBuild(LambdaLayout *layout)
 	layout->hasHash = palloc0(sizeof(bool) * natts);
 	layout->eqFn = palloc0(sizeof(FmgrInfo) * natts);
 	layout->mergeFn = palloc0(sizeof(FmgrInfo) * natts);
+	layout->aggs = palloc0(sizeof(LambdaAggregate *) * natts);
 	layout->nkeys = 0;
 
 	i = 0;
@@ -244,39 +246,48 @@ LayoutBuild(LambdaLayout *layout)
 
 		if (IsA(tle->expr, Aggref))
 		{
-			char	   *fname = get_func_name(((Aggref *) tle->expr)->aggfnoid);
+			Aggref	   *aggref = (Aggref *) tle->expr;
+			Oid			aggfnoid;
 
 			layout->isState[i] = true;
-			if (strcmp(fname, "count") == 0)
+			if (!AggregateStateKindOf(aggref, &layout->kinds[i], &aggfnoid))
+				elog(ERROR, "partial view of lambda view %u calls aggregate %u",
+					 layout->viewid, aggref->aggfnoid);
+			switch (layout->kinds[i])
 			{
-				layout->kinds[i] = LAMBDA_STATE_COUNT;
-				fmgr_info_cxt(F_INT8PL, &layout->mergeFn[i], layout->context);
-			}
-			else if (strcmp(fname, "sum") == 0)
-			{
-				Oid			oprid;
+				case LAMBDA_STATE_COUNT:
+					fmgr_info_cxt(F_INT8PL, &layout->mergeFn[i], layout->context);
+					break;
+				case LAMBDA_STATE_SUM:
+					{
+						Oid			oprid;
 
-				layout->kinds[i] = LAMBDA_STATE_SUM;
-				if (att->atttypid == FLOAT4OID || att->atttypid == FLOAT8OID ||
-					att->atttypid == CASHOID || att->atttypid == INTERVALOID)
+						if (att->atttypid == FLOAT4OID || att->atttypid == FLOAT8OID ||
+							att->atttypid == CASHOID || att->atttypid == INTERVALOID)
+							layout->fallible = true;
+						oprid = OpernameGetOprid(list_make2(makeString("pg_catalog"),
+															makeString("+")),
+												 att->atttypid, att->atttypid);
+						if (!OidIsValid(oprid))
+							elog(ERROR, "no + operator for type %s",
+								 format_type_be(att->atttypid));
+						fmgr_info_cxt(get_opcode(oprid), &layout->mergeFn[i], layout->context);
+						break;
+					}
+				case LAMBDA_STATE_MIN:
+				case LAMBDA_STATE_MAX:
+					tce = lookup_type_cache(att->atttypid, TYPECACHE_CMP_PROC_FINFO);
+					if (!OidIsValid(tce->cmp_proc))
+						elog(ERROR, "no btree order for type %s",
+							 format_type_be(att->atttypid));
+					fmgr_info_copy(&layout->mergeFn[i], &tce->cmp_proc_finfo, layout->context);
+					break;
+				case LAMBDA_STATE_GENERIC:
+					/* a combine function can fail where the query does not */
 					layout->fallible = true;
-				oprid = OpernameGetOprid(list_make2(makeString("pg_catalog"),
-													makeString("+")),
-										 att->atttypid, att->atttypid);
-				if (!OidIsValid(oprid))
-					elog(ERROR, "no + operator for type %s",
-						 format_type_be(att->atttypid));
-				fmgr_info_cxt(get_opcode(oprid), &layout->mergeFn[i], layout->context);
-			}
-			else
-			{
-				layout->kinds[i] = strcmp(fname, "min") == 0 ?
-					LAMBDA_STATE_MIN : LAMBDA_STATE_MAX;
-				tce = lookup_type_cache(att->atttypid, TYPECACHE_CMP_PROC_FINFO);
-				if (!OidIsValid(tce->cmp_proc))
-					elog(ERROR, "no btree order for type %s",
-						 format_type_be(att->atttypid));
-				fmgr_info_copy(&layout->mergeFn[i], &tce->cmp_proc_finfo, layout->context);
+					layout->aggs[i] = AggregateLookup(aggfnoid, aggref->inputcollid,
+													  layout->context);
+					break;
 			}
 		}
 		else
@@ -539,6 +550,9 @@ LayoutMerge(LambdaLayout *layout, Datum *a, bool *anull, Datum *b, bool *bnull)
 				if (DatumGetInt32(FunctionCall2Coll(&layout->mergeFn[i], collation,
 													b[i], a[i])) >= 0)
 					a[i] = b[i];
+				break;
+			case LAMBDA_STATE_GENERIC:
+				a[i] = AggregateMergeStates(layout->aggs[i], a[i], b[i]);
 				break;
 		}
 	}

@@ -31,12 +31,14 @@ struct LambdaLayout
 	struct RangeTblEntry *masterRte;	/* its reference to the master */
 	List	   *rels;			/* the master and its partitions */
 	bool		fallible;		/* a state's merge can fail where the query
-								 * does not: a float, money or interval sum */
+								 * does not: a float, money or interval sum,
+								 * a combine function */
 	TupleDesc	desc;			/* partial state rows: keys, then states */
 	int			nkeys;
 	bool	   *isState;		/* per column: a state, not a key */
 	LambdaStateKind *kinds;		/* per state column */
 	FmgrInfo   *mergeFn;		/* per state column: + or btree compare */
+	LambdaAggregate **aggs;		/* per generic state column: its aggregate */
 	FmgrInfo   *hashFn;			/* per key column */
 	bool	   *hasHash;
 	FmgrInfo   *eqFn;			/* per key column */

@@ -31,7 +31,9 @@
  * The states give back PostgreSQL's own results: counts, sums, min and max
  * are their merged states, in the types the view's own aggregates have;
  * avg divides the merged sum by the merged count as avg() does
- * internally.
+ * internally; any other aggregate's merged state goes through its final
+ * function (lambda.finalize, aggregate.c).  Expressions over them and
+ * HAVING are the definition's own, applied to the merged row.
  *
  *-------------------------------------------------------------------------
  */
@@ -50,6 +52,9 @@
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/snapmgr.h"
+#include "utils/regproc.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 
 #include "capture.h"
 #include "catalog.h"
@@ -64,10 +69,20 @@ PG_FUNCTION_INFO_V1(fast_path);
 PG_FUNCTION_INFO_V1(speed_status);
 PG_FUNCTION_INFO_V1(settle_rounds);
 
-static char *MergedState(LambdaAgg *agg, const char *name, Oid stateType);
+static char *AggregateValue(LambdaAgg *agg, TupleDesc desc);
+static LambdaAgg *FindAggregate(LambdaViewDef *def, Aggref *aggref);
+static Node *OverMergedStates(Node *node, void *context);
 
 /*
  * SQL of the user-facing view of a lambda view.
+ *
+ * A view whose outputs are group keys and aggregate calls reads each from
+ * the merged states directly.  Any other (expressions over them, HAVING)
+ * computes the keys and aggregates first, in a subquery that PostgreSQL
+ * pulls up, then the select list and HAVING over them: the definition's
+ * own expressions, each aggregate call and group key replaced by its column
+ * (OverMergedStates), deparsed.  Either way the columns keep the query's
+ * names and types; CREATE OR REPLACE VIEW checks it.
  */
 char *
 ServingViewSql(LambdaViewDef *def, int64 id, Oid batchTable)
@@ -76,9 +91,9 @@ ServingViewSql(LambdaViewDef *def, int64 id, Oid batchTable)
 	TupleDesc	desc = RelationGetDescr(batch);
 	StringInfoData buf;
 	StringInfoData cols;
+	char	   *from;
 	ListCell   *lc;
 	int			attno;
-	int			aggno;
 	bool		first;
 
 	/* The partial state columns, as the merge function's column list */
@@ -96,69 +111,153 @@ ServingViewSql(LambdaViewDef *def, int64 id, Oid batchTable)
 							 generate_collation_name(att->attcollation));
 	}
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "SELECT ");
-
-	/* Outputs in the query's order: group keys as they are, merged states */
-	first = true;
-	aggno = 0;
-	attno = list_length(def->keys);
-	foreach(lc, def->query->targetList)
-	{
-		TargetEntry *tle = lfirst_node(TargetEntry, lc);
-		ListCell   *klc;
-
-		if (tle->resjunk)
-			continue;
-		if (!first)
-			appendStringInfoString(&buf, ", ");
-		first = false;
-
-		if (IsA(tle->expr, Aggref))
-		{
-			LambdaAgg  *agg = list_nth(def->aggs, aggno++);
-
-			appendStringInfo(&buf, "%s AS %s",
-							 MergedState(agg, NameStr(TupleDescAttr(desc, attno)->attname),
-										 TupleDescAttr(desc, attno)->atttypid),
-							 quote_identifier(tle->resname));
-			attno += agg->kind == LAMBDA_AGG_AVG ? 2 : 1;
-			continue;
-		}
-		foreach(klc, def->keys)
-		{
-			LambdaKey  *key = lfirst(klc);
-
-			if (equal(key->expr, tle->expr))
-			{
-				appendStringInfo(&buf, "m.%s AS %s", quote_identifier(key->name),
-								 quote_identifier(tle->resname));
-				break;
-			}
-		}
-	}
-
 	/* Still at 0.1 (catalog.c), the view reads itself by OID, as 0.1 did */
 	if (CatalogHasIds())
-		appendStringInfo(&buf, " FROM lambda.serve('" INT64_FORMAT "'::bigint) AS m(%s)",
-						 id, cols.data);
+		from = psprintf("lambda.serve('" INT64_FORMAT "'::bigint) AS m(%s)", id, cols.data);
 	else
-		appendStringInfo(&buf, " FROM lambda.merged(" INT64_FORMAT ") AS m(%s)",
-						 id, cols.data);
+		from = psprintf("lambda.merged(" INT64_FORMAT ") AS m(%s)", id, cols.data);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT ");
+	first = true;
+	if (def->plain)
+	{
+		int			aggno = 0;
+
+		/* Outputs in the query's order: group keys as they are, merged states */
+		foreach(lc, def->query->targetList)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+			ListCell   *klc;
+
+			if (tle->resjunk)
+				continue;
+			if (!first)
+				appendStringInfoString(&buf, ", ");
+			first = false;
+
+			if (IsA(tle->expr, Aggref))
+			{
+				appendStringInfo(&buf, "%s AS %s",
+								 AggregateValue(list_nth(def->aggs, aggno++), desc),
+								 quote_identifier(tle->resname));
+				continue;
+			}
+			foreach(klc, def->keys)
+			{
+				LambdaKey  *key = lfirst(klc);
+
+				if (equal(key->expr, tle->expr))
+				{
+					appendStringInfo(&buf, "m.%s AS %s", quote_identifier(key->name),
+									 quote_identifier(tle->resname));
+					break;
+				}
+			}
+		}
+		appendStringInfo(&buf, " FROM %s", from);
+	}
+	else
+	{
+		List	   *dpcontext = deparse_context_for("v", batchTable);
+		StringInfoData inner;
+
+		/* Keys and aggregates, named as their (first) batch columns */
+		initStringInfo(&inner);
+		foreach(lc, def->keys)
+			appendStringInfo(&inner, "%sm.%s", inner.len > 0 ? ", " : "",
+							 quote_identifier(((LambdaKey *) lfirst(lc))->name));
+		foreach(lc, def->aggs)
+		{
+			LambdaAgg  *agg = lfirst(lc);
+
+			appendStringInfo(&inner, "%s%s AS %s", inner.len > 0 ? ", " : "",
+							 AggregateValue(agg, desc),
+							 quote_identifier(NameStr(TupleDescAttr(desc, agg->column)->attname)));
+		}
+
+		foreach(lc, def->query->targetList)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+			if (tle->resjunk)
+				continue;
+			appendStringInfo(&buf, "%s%s AS %s", first ? "" : ", ",
+							 deparse_expression(OverMergedStates((Node *) tle->expr, def),
+												dpcontext, true, false),
+							 quote_identifier(tle->resname));
+			first = false;
+		}
+		appendStringInfo(&buf, " FROM (SELECT %s FROM %s) AS v", inner.data, from);
+		if (def->query->havingQual != NULL)
+			appendStringInfo(&buf, " WHERE %s",
+							 deparse_expression(OverMergedStates(def->query->havingQual, def),
+												dpcontext, true, false));
+	}
 
 	relation_close(batch, AccessShareLock);
 	return buf.data;
 }
 
+/* The view's aggregate equal to aggref */
+static LambdaAgg *
+FindAggregate(LambdaViewDef *def, Aggref *aggref)
+{
+	ListCell   *lc;
+
+	foreach(lc, def->aggs)
+	{
+		if (equal(((LambdaAgg *) lfirst(lc))->aggref, aggref))
+			return lfirst(lc);
+	}
+	elog(ERROR, "aggregate call missing from the lambda view's definition");
+	return NULL;				/* keep compiler quiet */
+}
+
 /*
- * The value of one aggregate, from its merged state column(s) starting at
- * name (avg: name is the sum, the next column the count).  A state has the
- * type of the view's own aggregate.
+ * node with each aggregate call and group key replaced by a column of the
+ * batch table's row type: the aggregate's first state column (typed as the
+ * aggregate's result) and the key's column, which the subquery of
+ * ServingViewSql names alike.
+ */
+static Node *
+OverMergedStates(Node *node, void *context)
+{
+	LambdaViewDef *def = (LambdaViewDef *) context;
+	ListCell   *lc;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Aggref))
+	{
+		Aggref	   *aggref = (Aggref *) node;
+
+		return (Node *) makeVar(1, FindAggregate(def, aggref)->column + 1,
+								aggref->aggtype, -1, aggref->aggcollid, 0);
+	}
+	foreach(lc, def->keys)
+	{
+		LambdaKey  *key = lfirst(lc);
+
+		if (equal(key->expr, node))
+			return (Node *) makeVar(1, foreach_current_index(lc) + 1,
+									exprType(node), exprTypmod(node),
+									exprCollation(node), 0);
+	}
+	return expression_tree_mutator(node, OverMergedStates, context);
+}
+
+/*
+ * The value of one aggregate, from its merged state column(s) (avg: the
+ * sum, then the count).  A specialised state has the type of the view's
+ * own aggregate; a generic one is finished by the aggregate's final
+ * function.
  */
 static char *
-MergedState(LambdaAgg *agg, const char *name, Oid stateType)
+AggregateValue(LambdaAgg *agg, TupleDesc desc)
 {
-	const char *col = quote_identifier(name);
+	const char *col = quote_identifier(NameStr(TupleDescAttr(desc, agg->column)->attname));
+	Oid			stateType = TupleDescAttr(desc, agg->column)->atttypid;
 
 	switch (agg->kind)
 	{
@@ -170,7 +269,7 @@ MergedState(LambdaAgg *agg, const char *name, Oid stateType)
 			return psprintf("m.%s", col);
 		case LAMBDA_AGG_AVG:
 			{
-				const char *count = quote_identifier(psprintf("%s_count", agg->name));
+				const char *count = quote_identifier(NameStr(TupleDescAttr(desc, agg->column + 1)->attname));
 				const char *sum = stateType == INT8OID ?
 				psprintf("m.%s::numeric", col) : psprintf("m.%s", col);
 				const char *divisor;
@@ -188,6 +287,11 @@ MergedState(LambdaAgg *agg, const char *name, Oid stateType)
 				}
 				return psprintf("(%s / nullif(m.%s, 0)::%s)", sum, count, divisor);
 			}
+		case LAMBDA_AGG_GENERIC:
+			return psprintf("lambda.finalize(m.%s, %s::pg_catalog.regprocedure, NULL::%s)",
+							col,
+							quote_literal_cstr(format_procedure_qualified(agg->aggref->aggfnoid)),
+							format_type_be(agg->aggref->aggtype));
 	}
 	return NULL;				/* keep compiler quiet */
 }

@@ -6,8 +6,8 @@
  *
  * A lambda view is defined once, as
  *
- *		SELECT <group expressions>, <aggregates> FROM <master>
- *		[WHERE <filter>] [GROUP BY <group expressions>]
+ *		SELECT <expressions over group keys and aggregates> FROM <master>
+ *		[WHERE <filter>] [GROUP BY <group expressions>] [HAVING <condition>]
  *
  * Everything else is derived from that text, so the batch layer and the
  * speed layer cannot drift apart.  The definition is parsed and analyzed by
@@ -15,20 +15,22 @@
  * layers and merged back exactly:
  *
  *	- anything but one master table in FROM (joins, subqueries, functions);
- *	- DISTINCT, ORDER BY, LIMIT, HAVING, window functions, set operations,
- *	  WITH, grouping sets, set-returning functions, locking clauses;
- *	- aggregates other than count, sum, avg, min and max, and any aggregate
- *	  with DISTINCT or ORDER BY (their partial states do not merge);
- *	- output columns that are neither a group expression nor a plain
- *	  aggregate call;
+ *	- DISTINCT, ORDER BY, LIMIT, window functions, set operations, WITH,
+ *	  grouping sets, set-returning functions, locking clauses;
+ *	- aggregates whose partial states do not merge (aggregate.c says which:
+ *	  those without a combine function, DISTINCT and ORDER BY in a call);
+ *	- columns of the master outside group keys and aggregate arguments;
  *	- functions that are not IMMUTABLE anywhere in the filter, the group
  *	  keys or the aggregates' arguments: the batch and the speed layer
  *	  evaluate them at different times and would disagree.
  *
  * From what remains it derives the partial-state query: per group, the
- * aggregates' mergeable states (avg becomes a sum and a count).  The batch
- * table holds its result; merging states of the same group gives back the
- * view's own answer, with the view's own result types.
+ * group keys and one mergeable state per distinct aggregate call of the
+ * select list and HAVING (avg becomes a sum and a count; an aggregate with
+ * no specialised code keeps its own partial state, aggregate.c).  The batch
+ * table holds its result; merging states of the same group, then applying
+ * the select list and HAVING to them (serving.c), gives back the view's own
+ * answer, with the view's own result types.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,8 +67,10 @@
 
 static void DefinitionErrorCallback(void *arg);
 static void CheckQueryShape(Query *query);
-static LambdaAgg *AnalyzeAggregate(Aggref *aggref, const char *name,
-								   List *dpcontext);
+static void AnalyzeAggregate(LambdaViewDef *def, Aggref *aggref, const char *name,
+							 List *dpcontext);
+static bool CollectAggregates(Node *node, void *context);
+static bool CheckOverKeys(Node *node, void *context);
 static void CheckImmutable(Node *node, const char *where);
 static bool ContainsMutable(Node *node, void *context);
 static bool IsMutableFunction(Oid funcid, void *context);
@@ -171,36 +175,64 @@ ViewDefAnalyze(const char *queryString, bool restoring)
 		def->keys = lappend(def->keys, key);
 	}
 
-	/* Output columns: each a group key or a plain aggregate call */
+	/*
+	 * Aggregate calls, each once, in the order the select list and HAVING
+	 * make them; a call that is a whole output column is named after it.
+	 * The view applies the select list and HAVING to the merged states
+	 * (serving.c), so they may combine group keys and aggregates freely, but
+	 * read no column of the master otherwise.
+	 */
+	def->plain = query->havingQual == NULL;
 	foreach(lc, query->targetList)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
-		bool		isKey = false;
 		ListCell   *klc;
+		bool		isKey = false;
 
 		if (tle->resjunk)
 			continue;
-
 		if (IsA(tle->expr, Aggref))
+			AnalyzeAggregate(def, (Aggref *) tle->expr, tle->resname, dpcontext);
+		else
 		{
-			def->aggs = lappend(def->aggs,
-								AnalyzeAggregate((Aggref *) tle->expr,
-												 tle->resname, dpcontext));
-			continue;
+			(void) CollectAggregates((Node *) tle->expr, def);
+			foreach(klc, def->keys)
+				isKey |= equal(((LambdaKey *) lfirst(klc))->expr, tle->expr);
+			def->plain &= isKey;
 		}
-
-		foreach(klc, def->keys)
-		{
-			if (equal(((LambdaKey *) lfirst(klc))->expr, tle->expr))
-				isKey = true;
-		}
-		if (!isKey)
+		if (CheckOverKeys((Node *) tle->expr, def))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("output column \"%s\" of a lambda view must be a group expression or an aggregate call",
+					 errmsg("output column \"%s\" of a lambda view reads a column outside its group keys and aggregates",
 							tle->resname),
-					 errdetail("Expressions over aggregates or over group expressions cannot be merged from partial states."),
-					 errhint("Compute such expressions when you query the view.")));
+					 errdetail("The view computes its columns from merged partial states, which keep only the group keys and the aggregates."),
+					 errhint("Add the column to GROUP BY.")));
+	}
+	if (query->havingQual != NULL)
+	{
+		(void) CollectAggregates(query->havingQual, def);
+		if (CheckOverKeys(query->havingQual, def))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("HAVING of a lambda view reads a column outside its group keys and aggregates"),
+					 errhint("Add the column to GROUP BY.")));
+	}
+	foreach(lc, def->aggs)
+	{
+		LambdaAgg  *agg = lfirst(lc);
+
+		agg->name = agg->name ? agg->name :
+			psprintf("lambda_agg_%d", foreach_current_index(lc) + 1);
+		if (agg->kind == LAMBDA_AGG_GENERIC)
+		{
+			List	   *args = NIL;
+			ListCell   *alc;
+
+			/* passed to VARIADIC "any": the casts must be spelled out */
+			foreach(alc, agg->aggref->args)
+				args = lappend(args, lfirst_node(TargetEntry, alc)->expr);
+			agg->argsSql = deparse_expression((Node *) args, dpcontext, false, true);
+		}
 	}
 
 	if (def->aggs == NIL && def->keys == NIL)
@@ -274,9 +306,6 @@ CheckQueryShape(Query *query)
 	REFUSE(query->limitCount != NULL || query->limitOffset != NULL,
 		   "LIMIT and OFFSET are not supported in a lambda view",
 		   "Limit the rows when you query the view.");
-	REFUSE(query->havingQual != NULL,
-		   "HAVING is not supported in a lambda view",
-		   "Filter the groups when you query the view.");
 	REFUSE(query->groupingSets != NIL,
 		   "GROUPING SETS, ROLLUP and CUBE are not supported in a lambda view", NULL);
 	REFUSE(query->rowMarks != NIL,
@@ -305,65 +334,88 @@ CheckQueryShape(Query *query)
 }
 
 /*
- * Check one aggregate call and describe its partial state.
+ * Check one aggregate call and add it to the view's aggregates.  A call
+ * that is a whole output column, named name, has a state of its own, as it
+ * always had; one within an expression (name NULL) is named after its
+ * place, unless an equal call is there already.
  */
-static LambdaAgg *
-AnalyzeAggregate(Aggref *aggref, const char *name, List *dpcontext)
+static void
+AnalyzeAggregate(LambdaViewDef *def, Aggref *aggref, const char *name,
+				 List *dpcontext)
 {
-	LambdaAgg  *agg = palloc0(sizeof(LambdaAgg));
-	char	   *fname = get_func_name(aggref->aggfnoid);
+	LambdaAgg  *agg;
+	ListCell   *lc;
 
-	if (get_func_namespace(aggref->aggfnoid) != PG_CATALOG_NAMESPACE ||
-		aggref->aggkind != AGGKIND_NORMAL ||
-		(strcmp(fname, "count") != 0 && strcmp(fname, "sum") != 0 &&
-		 strcmp(fname, "avg") != 0 && strcmp(fname, "min") != 0 &&
-		 strcmp(fname, "max") != 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("aggregate function %s is not supported in a lambda view",
-						format_procedure(aggref->aggfnoid)),
-				 errhint("Supported aggregates are count, sum, avg, min and max.")));
-	if (aggref->aggdistinct != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("DISTINCT aggregates are not supported in a lambda view"),
-				 errdetail("Distinct counts cannot be merged from the partial counts of two layers.")));
-	if (aggref->aggorder != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ORDER BY in an aggregate call is not supported in a lambda view")));
+	foreach(lc, def->aggs)
+	{
+		if (name == NULL && equal(((LambdaAgg *) lfirst(lc))->aggref, aggref))
+			return;
+	}
 
-	agg->name = pstrdup(name);
-
-	if (aggref->aggstar)
-		agg->kind = LAMBDA_AGG_COUNT_STAR;
-	else
+	agg = palloc0(sizeof(LambdaAgg));
+	agg->aggref = aggref;
+	agg->kind = AggregateKindOf(aggref);
+	agg->name = name ? pstrdup(name) : NULL;
+	if (aggref->args != NIL)
 	{
 		TargetEntry *arg = linitial_node(TargetEntry, aggref->args);
 
-		CheckImmutable((Node *) arg->expr, "aggregate arguments");
+		CheckImmutable((Node *) aggref->args, "aggregate arguments");
 		agg->argType = exprType((Node *) arg->expr);
 		agg->argSql = deparse_expression((Node *) arg->expr, dpcontext,
 										 false, false);
-		if (strcmp(fname, "count") == 0)
-			agg->kind = LAMBDA_AGG_COUNT;
-		else if (strcmp(fname, "sum") == 0)
-			agg->kind = LAMBDA_AGG_SUM;
-		else if (strcmp(fname, "avg") == 0)
-			agg->kind = LAMBDA_AGG_AVG;
-		else if (strcmp(fname, "min") == 0)
-			agg->kind = LAMBDA_AGG_MIN;
-		else
-			agg->kind = LAMBDA_AGG_MAX;
 	}
-
 	if (aggref->aggfilter != NULL)
 	{
 		CheckImmutable((Node *) aggref->aggfilter, "aggregate filters");
 		agg->filterSql = deparse_expression((Node *) aggref->aggfilter,
 											dpcontext, false, false);
 	}
-	return agg;
+	def->aggs = lappend(def->aggs, agg);
+}
+
+/*
+ * Add the aggregate calls under node to the view's (context), unnamed.
+ */
+static bool
+CollectAggregates(Node *node, void *context)
+{
+	LambdaViewDef *def = (LambdaViewDef *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		AnalyzeAggregate(def, (Aggref *) node, NULL,
+						 deparse_context_for(get_rel_name(def->master), def->master));
+		return false;
+	}
+	return expression_tree_walker(node, CollectAggregates, context);
+}
+
+/*
+ * Does node read a column of the master outside the view's group keys and
+ * aggregate calls?  (GROUP BY a primary key lets a query read the table's
+ * other columns, which the partial states do not keep.)
+ */
+static bool
+CheckOverKeys(Node *node, void *context)
+{
+	LambdaViewDef *def = (LambdaViewDef *) context;
+	ListCell   *lc;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+		return false;
+	foreach(lc, def->keys)
+	{
+		if (equal(((LambdaKey *) lfirst(lc))->expr, node))
+			return false;
+	}
+	if (IsA(node, Var))
+		return true;
+	return expression_tree_walker(node, CheckOverKeys, context);
 }
 
 static void
@@ -557,9 +609,9 @@ StoredName(const char *name)
 }
 
 /*
- * The batch table's column names must be distinct; avg's two states and
- * hidden group keys get derived names that could collide with an output
- * name.
+ * The batch table's column names must be distinct; avg's two states, hidden
+ * group keys and aggregates within expressions get derived names that
+ * could collide with an output name.  Sets each aggregate's column.
  */
 static void
 CheckColumnNames(LambdaViewDef *def)
@@ -573,6 +625,7 @@ CheckColumnNames(LambdaViewDef *def)
 	{
 		LambdaAgg  *agg = lfirst(lc);
 
+		agg->column = list_length(names);
 		if (agg->kind == LAMBDA_AGG_AVG)
 		{
 			names = lappend(names, StoredName(psprintf("%s_sum", agg->name)));
@@ -593,7 +646,7 @@ CheckColumnNames(LambdaViewDef *def)
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("column \"%s\" specified more than once in the batch table of a lambda view",
 								(char *) lfirst(lc)),
-						 errdetail("An avg column \"x\" is kept as \"x_sum\" and \"x_count\"; GROUP BY expressions not in the select list are kept as \"group_N\"."),
+						 errdetail("An avg column \"x\" is kept as \"x_sum\" and \"x_count\"; GROUP BY expressions not in the select list are kept as \"group_N\", aggregate calls not a column of their own as \"lambda_agg_N\"."),
 						 errhint("Rename the output column.")));
 		}
 	}
@@ -675,6 +728,22 @@ ViewDefPartialSql(LambdaViewDef *def)
 				appendStringInfo(&buf, "%s AS %s",
 								 AggPartialSql("max", agg, agg->argSql), name);
 				break;
+			case LAMBDA_AGG_GENERIC:
+				{
+					/* the aggregate's own partial state (aggregate.c) */
+					Oid			aggfnoid = agg->aggref->aggfnoid;
+
+					appendStringInfo(&buf, "%s AS %s",
+									 AggPartialSql(AggregateIsParallelSafe(aggfnoid) ?
+												   "lambda.partial_agg" :
+												   "lambda.partial_agg_restricted",
+												   agg,
+												   psprintf("%s::pg_catalog.regprocedure, %s",
+															quote_literal_cstr(format_procedure_qualified(aggfnoid)),
+															agg->argsSql)),
+									 name);
+					break;
+				}
 			case LAMBDA_AGG_AVG:
 				{
 					/*

@@ -12,16 +12,7 @@
 
 #include "nodes/parsenodes.h"
 
-/* The aggregates a view may use: those whose partial states merge exactly */
-typedef enum LambdaAggKind
-{
-	LAMBDA_AGG_COUNT_STAR,
-	LAMBDA_AGG_COUNT,
-	LAMBDA_AGG_SUM,
-	LAMBDA_AGG_AVG,
-	LAMBDA_AGG_MIN,
-	LAMBDA_AGG_MAX
-} LambdaAggKind;
+#include "aggregate.h"
 
 /* A group key: one GROUP BY expression */
 typedef struct LambdaKey
@@ -31,24 +22,19 @@ typedef struct LambdaKey
 	char	   *exprSql;		/* ... deparsed */
 } LambdaKey;
 
-/* An aggregate of the view's output */
+/* An aggregate call of the select list or HAVING (equal calls are one) */
 typedef struct LambdaAgg
 {
 	LambdaAggKind kind;
-	char	   *name;			/* output column; batch column(s) derive from it */
-	Oid			argType;		/* InvalidOid for count(*) */
-	char	   *argSql;			/* deparsed argument, NULL for count(*) */
+	Aggref	   *aggref;			/* the call */
+	char	   *name;			/* batch column(s) derive from it */
+	int			column;			/* its (first) batch column, from 0 */
+	Oid			argType;		/* of the first argument; InvalidOid for
+								 * count(*) */
+	char	   *argSql;			/* deparsed first argument, NULL for count(*) */
+	char	   *argsSql;		/* generic: every argument, casts shown */
 	char	   *filterSql;		/* deparsed FILTER condition, or NULL */
 } LambdaAgg;
-
-/* A partial state, one column of the batch table after the group keys */
-typedef enum LambdaStateKind
-{
-	LAMBDA_STATE_COUNT,			/* bigint, merged by addition */
-	LAMBDA_STATE_SUM,			/* merged by the type's + */
-	LAMBDA_STATE_MIN,			/* merged by the type's btree order */
-	LAMBDA_STATE_MAX
-} LambdaStateKind;
 
 typedef struct LambdaViewDef
 {
@@ -57,7 +43,9 @@ typedef struct LambdaViewDef
 	char	   *querySql;		/* ... deparsed, under the pinned search_path */
 	char	   *whereSql;		/* deparsed WHERE, or NULL */
 	List	   *keys;			/* LambdaKey, in GROUP BY order */
-	List	   *aggs;			/* LambdaAgg, in output order */
+	List	   *aggs;			/* LambdaAgg, in the order of their first call */
+	bool		plain;			/* every output a group key or an aggregate
+								 * call, and no HAVING */
 } LambdaViewDef;
 
 extern LambdaViewDef *ViewDefAnalyze(const char *queryString, bool restoring);

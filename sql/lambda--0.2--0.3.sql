@@ -1,0 +1,105 @@
+/* lambda--0.2--0.3.sql: from 0.2 to 0.3 (any aggregate with a combine function) */
+
+\echo Use "ALTER EXTENSION lambda UPDATE TO '0.3'" to load this file. \quit
+
+/*
+ * A generic aggregate's partial state (src/aggregate.c): its serialized
+ * transition state, headed by the aggregate it belongs to.  No input
+ * function, no binary I/O and no casts: only lambda makes one, since
+ * aggregates' deserialize functions trust their input.
+ */
+CREATE TYPE lambda.state;
+
+CREATE FUNCTION lambda.state_in(cstring)
+    RETURNS lambda.state
+    AS 'MODULE_PATHNAME', 'lambda_state_in'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lambda.state_in(cstring) IS
+'input of lambda.state: refused, since only lambda makes partial states';
+
+CREATE FUNCTION lambda.state_out(lambda.state)
+    RETURNS cstring
+    AS 'MODULE_PATHNAME', 'lambda_state_out'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lambda.state_out(lambda.state) IS
+'output of lambda.state, in hexadecimal';
+
+CREATE TYPE lambda.state (
+    INPUT = lambda.state_in,
+    OUTPUT = lambda.state_out,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = extended
+);
+COMMENT ON TYPE lambda.state IS
+'partial state of an aggregate of a lambda view: its serialized transition state';
+
+/*
+ * lambda.partial_agg(aggregate, arguments...): the aggregate's partial
+ * state, as a parallel worker computes it; the batch layer's query for an
+ * aggregate without specialised code.  It combines across parallel workers
+ * itself.  lambda.partial_agg_restricted does the same for aggregates not
+ * marked PARALLEL SAFE.
+ */
+CREATE FUNCTION lambda.partial_agg_trans(internal, regprocedure, VARIADIC "any")
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'partial_agg_trans'
+    LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION lambda.partial_agg_trans(internal, regprocedure, VARIADIC "any") IS
+'transition of lambda.partial_agg: the aggregate''s own';
+
+CREATE FUNCTION lambda.partial_agg_final(internal)
+    RETURNS lambda.state
+    AS 'MODULE_PATHNAME', 'partial_agg_final'
+    LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION lambda.partial_agg_final(internal) IS
+'final function of lambda.partial_agg: the serialized state';
+
+CREATE FUNCTION lambda.partial_agg_combine(internal, internal)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'partial_agg_combine'
+    LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION lambda.partial_agg_combine(internal, internal) IS
+'combine function of lambda.partial_agg: the aggregate''s own';
+
+CREATE FUNCTION lambda.partial_agg_serial(internal)
+    RETURNS bytea
+    AS 'MODULE_PATHNAME', 'partial_agg_serial'
+    LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lambda.partial_agg_serial(internal) IS
+'serialize function of lambda.partial_agg';
+
+CREATE FUNCTION lambda.partial_agg_deserial(bytea, internal)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'partial_agg_deserial'
+    LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lambda.partial_agg_deserial(bytea, internal) IS
+'deserialize function of lambda.partial_agg';
+
+CREATE AGGREGATE lambda.partial_agg(regprocedure, VARIADIC "any") (
+    SFUNC = lambda.partial_agg_trans,
+    STYPE = internal,
+    FINALFUNC = lambda.partial_agg_final,
+    COMBINEFUNC = lambda.partial_agg_combine,
+    SERIALFUNC = lambda.partial_agg_serial,
+    DESERIALFUNC = lambda.partial_agg_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE lambda.partial_agg(regprocedure, VARIADIC "any") IS
+'partial state of an aggregate (PARALLEL SAFE ones) over its arguments';
+
+CREATE AGGREGATE lambda.partial_agg_restricted(regprocedure, VARIADIC "any") (
+    SFUNC = lambda.partial_agg_trans,
+    STYPE = internal,
+    FINALFUNC = lambda.partial_agg_final,
+    PARALLEL = RESTRICTED
+);
+COMMENT ON AGGREGATE lambda.partial_agg_restricted(regprocedure, VARIADIC "any") IS
+'partial state of an aggregate not marked PARALLEL SAFE over its arguments';
+
+CREATE FUNCTION lambda.finalize(state lambda.state, aggregate regprocedure, result anyelement)
+    RETURNS anyelement
+    AS 'MODULE_PATHNAME', 'finalize'
+    LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.finalize(lambda.state, regprocedure, anyelement) IS
+'the aggregate''s result from its merged partial state; result gives the type';
