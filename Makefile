@@ -32,7 +32,7 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 # Tests: pg_regress suites in test/sql, isolation specs in test/specs,
 # expected output in expected/ (test/expected links to it), TAP in test/t.
 # Each suite starts its own throwaway server with pg_cron and lambda preloaded.
-REGRESS = setup master api semantics batch speed errors security edges
+REGRESS = setup master api semantics aggregates batch speed errors security edges
 REGRESS_OPTS = --inputdir=test --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=$(CURDIR)/tmp_check_regress
 ISOLATION = batch_commit batch_reader batch_abort batch_concurrent \

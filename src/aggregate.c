@@ -905,10 +905,34 @@ partial_agg_final(PG_FUNCTION_ARGS)
 {
 	PartialState *state = PG_ARGISNULL(0) ? NULL : (PartialState *) PG_GETARG_POINTER(0);
 
-	if (!AggCheckCallContext(fcinfo, NULL))
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "partial_agg_final called in non-aggregate context");
-	/* no row reached the aggregate (FILTER): its state is NULL */
-	if (state == NULL || state->value.isnull)
+
+	/*
+	 * No row reached the transition (a FILTER, a group of NULLs): the
+	 * aggregate's state is its initial value, which the batch must keep as
+	 * the capture does (product of nothing is 1).  The aggregate is the
+	 * call's first argument, a constant in the partial-state query.
+	 */
+	if (state == NULL)
+	{
+		Aggref	   *aggref = AggGetAggref(fcinfo);
+		Expr	   *first;
+
+		if (aggref == NULL)
+			elog(ERROR, "partial_agg_final called without its aggregate call");
+		first = linitial_node(TargetEntry, aggref->args)->expr;
+		if (!IsA(first, Const) || ((Const *) first)->constisnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the aggregate of lambda.partial_agg must be a constant")));
+		state = MemoryContextAlloc(aggcxt, sizeof(PartialState));
+		state->agg = CachedLookup(fcinfo, DatumGetObjectId(((Const *) first)->constvalue));
+		AggregateInit(state->agg, &state->value, aggcxt);
+	}
+	if (state->value.isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(Serialize(state->agg, &state->value, fcinfo->context, 0));
 }

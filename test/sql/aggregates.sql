@@ -1,0 +1,217 @@
+-- Any aggregate with a combine function, expressions over aggregates and
+-- group keys, HAVING: results equal the query on the master, through the
+-- batch, the speed layer, the transaction's own rows and a rolled-back
+-- subtransaction; and what is refused, with its hint.
+CREATE EXTENSION hll;
+CREATE EXTENSION tdigest;
+
+-- Rows by which a view and its query on the master differ, joined on the
+-- group keys: floats agree to 1e-9 of their size (the order of additions
+-- differs between the layers and the query), everything else exactly.
+CREATE FUNCTION agg_diff(v regclass, keys text[]) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+    q text;
+    cond text;
+    joined text;
+BEGIN
+    SELECT query INTO STRICT q FROM lambda.view WHERE view = v;
+    SELECT string_agg(CASE WHEN a.atttypid IN ('float4'::regtype, 'float8'::regtype)
+                           THEN format('NOT (v.%1$I IS NOT DISTINCT FROM q.%1$I OR abs(v.%1$I - q.%1$I) <= 1e-9 * greatest(abs(q.%1$I), 1))', a.attname)
+                           ELSE format('v.%1$I::text IS DISTINCT FROM q.%1$I::text', a.attname) END,
+                      ' OR ' ORDER BY a.attnum)
+      INTO cond
+      FROM pg_attribute a
+     WHERE a.attrelid = v AND a.attnum > 0 AND NOT a.attname = ANY (keys);
+    SELECT coalesce(string_agg(format('coalesce(v.%1$I::text, ''(null)'') = coalesce(q.%1$I::text, ''(null)'')', k), ' AND '), 'true')
+      INTO joined FROM unnest(keys) k;
+    RETURN QUERY EXECUTE format(
+        'SELECT coalesce(row_to_json(v)::text, '''') || '' <> '' || coalesce(row_to_json(q)::text, '''')
+           FROM %s v FULL JOIN (%s) q ON %s
+          WHERE v IS NULL OR q IS NULL OR %s ORDER BY 1', v, q, joined, coalesce(cond, 'false'));
+END $$;
+
+CREATE TABLE obs (
+    k text, i2 int2, i4 int4, i8 int8, n numeric(12, 3), f4 float4, f8 float8,
+    b boolean, bt bit(4), x float8, y float8, u int
+);
+SELECT lambda.create_master('obs');
+
+-- A user-defined aggregate with a combine function: the product of
+-- integers, as numeric
+CREATE FUNCTION num_mul(numeric, int) RETURNS numeric
+    LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1 * $2';
+CREATE FUNCTION num_mul_combine(numeric, numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1 * $2';
+CREATE AGGREGATE product(int) (
+    SFUNC = num_mul, STYPE = numeric, INITCOND = '1', COMBINEFUNC = num_mul_combine
+);
+
+INSERT INTO obs
+SELECT (ARRAY['a', 'b', 'c'])[1 + g % 3], g % 7, g * 3, g * 1000, g / 8.0, g / 4.0, g * 1.5,
+       g % 5 <> 0, (g % 16)::bit(4), g % 11, (g * 7) % 13, g % 9
+  FROM generate_series(1, 60) g;
+INSERT INTO obs VALUES ('a', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+
+-- every aggregate the issue names, in one view: statistics of every state
+-- family, flags, bits, regressions, hll and t-digest, and the user's own
+SELECT lambda.create_view('obs_stats', $$
+    SELECT k,
+           stddev(i2) AS sd_i2, stddev_pop(i4) AS sdp_i4, stddev_samp(i8) AS sds_i8,
+           variance(n) AS var_n, var_pop(f4) AS varp_f4, var_samp(f8) AS vars_f8,
+           bool_and(b) AS band, bool_or(b) AS bor, every(b) AS evr,
+           bit_and(i4) AS bitand, bit_or(i2) AS bitor, bit_xor(u) AS bitxor,
+           bit_or(bt) AS bitor_bits, bit_and(bt) AS bitand_bits,
+           corr(y, x) AS corr, covar_pop(y, x) AS covp, covar_samp(y, x) AS covs,
+           regr_slope(y, x) AS slope, regr_intercept(y, x) AS icpt, regr_count(y, x) AS rcount,
+           regr_r2(y, x) AS r2, regr_avgx(y, x) AS avgx, regr_avgy(y, x) AS avgy,
+           regr_sxx(y, x) AS sxx, regr_syy(y, x) AS syy, regr_sxy(y, x) AS sxy,
+           hll_cardinality(hll_add_agg(hll_hash_integer(u))) AS users,
+           tdigest_percentile(f8, 100, 0.95) AS p95,
+           product(u) FILTER (WHERE u > 0) AS prod
+      FROM obs GROUP BY k $$);
+
+-- output types are the query's
+DO $$
+BEGIN
+    EXECUTE format('CREATE TEMP TABLE obs_query AS %s WITH NO DATA',
+                   (SELECT query FROM lambda.view WHERE view = 'obs_stats'::regclass));
+END $$;
+SELECT count(*) AS type_mismatches
+  FROM pg_attribute v JOIN pg_attribute q USING (attnum)
+ WHERE v.attrelid = 'obs_stats'::regclass AND q.attrelid = 'obs_query'::regclass
+   AND v.attnum > 0 AND (v.atttypid, v.atttypmod, v.attname) <> (q.atttypid, q.atttypmod, q.attname);
+
+-- the batch table keeps one partial state per aggregate
+SELECT count(*) FILTER (WHERE atttypid = 'lambda.state'::regtype) AS states,
+       count(*) AS columns
+  FROM pg_attribute a JOIN lambda.views v ON a.attrelid = v.batch_table
+ WHERE v.view = 'obs_stats'::regclass AND a.attnum > 0;
+
+-- 1. the batch alone
+SELECT * FROM agg_diff('obs_stats', '{k}');
+SELECT k, band, bitor_bits, rcount, users, p95, prod FROM obs_stats ORDER BY k;
+
+-- 2. batch + speed: new rows, a new group, NULLs
+INSERT INTO obs
+SELECT (ARRAY['a', 'b', 'c', 'd'])[1 + g % 4], g % 5, -g, g, g / 3.0, g / 2.0, g * 0.25,
+       g % 3 <> 0, (g % 8)::bit(4), g % 6, g % 4, g % 13
+  FROM generate_series(1, 40) g;
+INSERT INTO obs (k) VALUES ('e');
+SELECT lambda.fast_path('obs_stats') AS fast;
+SELECT * FROM agg_diff('obs_stats', '{k}');
+
+-- 3. the transaction's own uncommitted rows, and a rolled-back subtransaction
+BEGIN;
+INSERT INTO obs VALUES ('a', 1, 1, 1, 1, 1, 1, false, B'1111', 100, -100, 1000);
+SAVEPOINT s;
+INSERT INTO obs VALUES ('b', 9, 9, 9, 9, 9, 9000, true, B'0000', 9, 9, 9);
+INSERT INTO obs VALUES ('z', 9, 9, 9, 9, 9, 9, true, B'0000', 9, 9, 9);
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO obs VALUES ('c', 2, 2, 2, 2, 2, 2, true, B'0001', 2, 3, 5);
+SELECT * FROM agg_diff('obs_stats', '{k}');
+SELECT k, band, users FROM obs_stats WHERE k IN ('a', 'z') ORDER BY k;
+COMMIT;
+SELECT * FROM agg_diff('obs_stats', '{k}');
+
+-- 4. settled by a worker (its combine functions, as the view's owner)
+DO $$
+DECLARE
+    r0 bigint := lambda.settle_rounds('obs_stats');
+BEGIN
+    FOR i IN 1..300 LOOP
+        EXIT WHEN lambda.settle_rounds('obs_stats') >= r0 + 2;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT speed_state, speed_pending FROM lambda.views WHERE view = 'obs_stats'::regclass;
+SELECT * FROM agg_diff('obs_stats', '{k}');
+
+-- 5. a new batch, then more rows; and a look-up by key
+SELECT lambda.run_batch('obs_stats');
+INSERT INTO obs SELECT 'b', 1, 1, 1, 1, 1, g, true, B'0100', g, g, g FROM generate_series(1, 5) g;
+SELECT * FROM agg_diff('obs_stats', '{k}');
+SELECT k, rcount, users FROM obs_stats WHERE k = 'b';
+
+-- Expressions over aggregates and group keys, and HAVING, on the merged row
+SELECT lambda.create_view('obs_ratios', $$
+    SELECT upper(k) AS key, k || '!' AS loud,
+           sum(f8) / nullif(count(*), 0) AS ratio,
+           round(avg(n), 2) AS avg2,
+           count(*) - count(i4) AS missing,
+           hll_cardinality(hll_add_agg(hll_hash_integer(u))) :: int AS users,
+           coalesce(max(i4), 0) + min(i2) AS spread
+      FROM obs GROUP BY k HAVING count(*) > 12 AND bool_or(b) $$);
+SELECT * FROM obs_ratios ORDER BY key;
+INSERT INTO obs SELECT 'e', 1, 1, 1, 1, 1, 1, true, B'0000', 1, 1, g FROM generate_series(1, 20) g;
+SELECT * FROM agg_diff('obs_ratios', '{key,loud}');
+SELECT key, users FROM obs_ratios WHERE key = 'E';
+-- HAVING alone, its aggregates in no column
+SELECT lambda.create_view('obs_busy', $$
+    SELECT k FROM obs GROUP BY k HAVING count(*) >= 30 $$);
+SELECT * FROM obs_busy ORDER BY k;
+SELECT * FROM agg_diff('obs_busy', '{k}');
+-- one call used twice is kept once
+SELECT lambda.create_view('obs_twice', $$
+    SELECT count(*) AS n, count(*) * 2 AS n2, stddev(f8) AS sd, stddev(f8) / 2 AS half
+      FROM obs $$);
+SELECT count(*) AS state_columns
+  FROM pg_attribute a JOIN lambda.views v ON a.attrelid = v.batch_table
+ WHERE v.view = 'obs_twice'::regclass AND a.attnum > 0;
+SELECT * FROM agg_diff('obs_twice', '{}');
+
+-- Refused, each with the mergeable alternative or the reason
+SELECT lambda.create_view('bad', 'SELECT k, count(DISTINCT u) FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, percentile_cont(0.95) WITHIN GROUP (ORDER BY f8) FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, mode() WITHIN GROUP (ORDER BY u) FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, array_agg(u) FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, string_agg(k, '','') FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, json_agg(u) FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, sum(u ORDER BY u) FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, stddev(DISTINCT f8) FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, range_intersect_agg(int4range(u, u + 10)) FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, rank(3) WITHIN GROUP (ORDER BY u) FROM obs GROUP BY k');
+-- no combine function
+CREATE AGGREGATE product_alone(int) (SFUNC = num_mul, STYPE = numeric, INITCOND = '1');
+SELECT lambda.create_view('bad', 'SELECT k, product_alone(u) FROM obs GROUP BY k');
+-- a column outside the group keys, allowed by a primary key
+CREATE TABLE keyed (id int PRIMARY KEY, name text, v int);
+SELECT lambda.create_master('keyed');
+SELECT lambda.create_view('bad', 'SELECT id, name, count(*) FROM keyed GROUP BY id');
+SELECT lambda.create_view('bad', 'SELECT id, count(*) FROM keyed GROUP BY id HAVING name > ''x''');
+SELECT lambda.create_view('bad', 'SELECT k, sum(u) FROM obs GROUP BY k HAVING sum(u) > (SELECT 1)');
+-- a derived name taken by an output column
+SELECT lambda.create_view('bad', 'SELECT k AS lambda_agg_1, count(*) + 1 FROM obs GROUP BY k');
+SELECT * FROM leftovers();
+
+-- Partial states are lambda's alone: no input, no cast, and the final step
+-- checks whose state it reads
+SELECT '\x00'::lambda.state;
+\echo :LAST_ERROR_SQLSTATE
+SELECT '\x00'::bytea::lambda.state;
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.finalize(s, 'pg_catalog.variance(numeric)'::regprocedure, NULL::numeric)
+  FROM (SELECT lambda.partial_agg('pg_catalog.stddev(smallint)'::regprocedure, i2) AS s FROM obs) p;
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.finalize(s, 'pg_catalog.stddev(smallint)'::regprocedure, NULL::float8)
+  FROM (SELECT lambda.partial_agg('pg_catalog.stddev(smallint)'::regprocedure, i2) AS s FROM obs) p;
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.finalize(s, 'pg_catalog.stddev(smallint)'::regprocedure, NULL::numeric) = stddev
+  FROM (SELECT lambda.partial_agg('pg_catalog.stddev(smallint)'::regprocedure, i2) AS s,
+               stddev(i2) FROM obs) p;
+SELECT lambda.partial_agg('pg_catalog.stddev(smallint)'::regprocedure, i4) FROM obs;
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.partial_agg('pg_catalog.array_agg(anynonarray)'::regprocedure, i4) FROM obs;
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.partial_agg('pg_catalog.lower(text)'::regprocedure, k) FROM obs;
+\echo :LAST_ERROR_SQLSTATE
+-- EXECUTE on the aggregate is checked, as for a call of the aggregate
+CREATE ROLE agg_reader;
+GRANT SELECT ON obs TO agg_reader;
+REVOKE EXECUTE ON FUNCTION product(int) FROM PUBLIC;
+SET ROLE agg_reader;
+SELECT product(u) FROM obs;
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.partial_agg('public.product(integer)'::regprocedure, u) FROM obs;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
