@@ -48,6 +48,7 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_aggregate.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -147,6 +148,7 @@ typedef struct PartialState
 
 static const char *Refusal(Oid aggfnoid, const char **detail, const char **hint);
 static void CheckMergeable(Oid aggfnoid);
+static Oid	FunctionLanguage(Oid funcid);
 static Node *StandInContext(LambdaAggregate *agg, MemoryContext aggcxt);
 static void KeepValue(LambdaAggregate *agg, LambdaAggValue *v, Datum newValue,
 					  bool isnull, MemoryContext aggcxt);
@@ -251,6 +253,35 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 	else if (transtype == INTERNALOID &&
 			 (!OidIsValid(aggform->aggserialfn) || !OidIsValid(aggform->aggdeserialfn)))
 		*detail = "Its state is of type internal and it has no serialize and deserialize functions, so its partial states cannot be stored.";
+	else
+	{
+		Oid			merging[3];
+		int			j;
+
+		/*
+		 * Merges run while the speed layer's lock is held (speed.c, merge.c):
+		 * no code that could take a lock, start a subtransaction or wait may
+		 * run there, which rules out every procedural language.
+		 */
+		merging[0] = aggform->aggcombinefn;
+		merging[1] = aggform->aggserialfn;
+		merging[2] = aggform->aggdeserialfn;
+		for (j = 0; j < lengthof(merging) && *detail == NULL; j++)
+		{
+			Oid			lang;
+
+			if (!OidIsValid(merging[j]))
+				continue;
+			lang = FunctionLanguage(merging[j]);
+			if (lang != INTERNALlanguageId && lang != ClanguageId)
+			{
+				*detail = psprintf("Its %s function %s is not written in C: lambda merges partial states while it holds the speed layer's lock, where no query may run.",
+								   j == 0 ? "combine" : j == 1 ? "serialize" : "deserialize",
+								   format_procedure(merging[j]));
+				*hint = "Declare a combine function written in C, such as a built-in one (int8pl, numeric_add, float8_combine).";
+			}
+		}
+	}
 	ReleaseSysCache(tuple);
 	if (*detail != NULL)
 		return *detail;
@@ -288,6 +319,20 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 		}
 	}
 	return NULL;
+}
+
+/* The language a function is written in */
+static Oid
+FunctionLanguage(Oid funcid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Oid			lang;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for function %u", funcid);
+	lang = ((Form_pg_proc) GETSTRUCT(tuple))->prolang;
+	ReleaseSysCache(tuple);
+	return lang;
 }
 
 /* Error unless aggfnoid can be a generic lambda aggregate */

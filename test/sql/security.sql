@@ -462,6 +462,53 @@ SELECT cmd, attempt(cmd) AS bob_gets FROM (VALUES
 RESET ROLE;
 DROP TRIGGER bob_t ON sec_events;
 
+-- 9. A role's own aggregate runs with no more rights than its role's: its
+-- transition in the writer's INSERT (mallory's own here) and its final
+-- function in the reader's query, as an ordinary view's functions.  Its
+-- combine function runs where partial states merge, under the speed
+-- layer's lock and in the worker: only C is taken there.
+SET ROLE lambda_mallory;
+CREATE TABLE mallory_s.ran (fn text, backend text, superuser boolean);
+CREATE FUNCTION mallory_s.note(fn text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO mallory_s.ran
+        SELECT fn, a.backend_type, r.rolsuper
+          FROM pg_catalog.pg_stat_activity a, pg_catalog.pg_roles r
+         WHERE a.pid = pg_catalog.pg_backend_pid() AND r.rolname = current_user;
+    PERFORM public.steal();
+END $$;
+CREATE FUNCTION mallory_s.grab_add(int, int) RETURNS int LANGUAGE plpgsql STRICT AS $$
+BEGIN PERFORM mallory_s.note('transition'); RETURN $1 + $2; END $$;
+CREATE FUNCTION mallory_s.grab_combine(int, int) RETURNS int LANGUAGE plpgsql STRICT AS $$
+BEGIN PERFORM mallory_s.note('combine'); RETURN $1 + $2; END $$;
+CREATE FUNCTION mallory_s.grab_final(int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN PERFORM mallory_s.note('final'); RETURN $1; END $$;
+CREATE AGGREGATE mallory_s.grab(int) (SFUNC = mallory_s.grab_add, STYPE = int,
+                                      INITCOND = '0', COMBINEFUNC = mallory_s.grab_combine);
+CREATE AGGREGATE mallory_s.grab_c(int) (SFUNC = mallory_s.grab_add, STYPE = int,
+                                        INITCOND = '0', COMBINEFUNC = pg_catalog.int4pl,
+                                        FINALFUNC = mallory_s.grab_final);
+SELECT attempt($$SELECT lambda.create_view('mallory_s.grabbed', 'SELECT k, mallory_s.grab(x) AS g FROM mallory_s.ev GROUP BY k')$$) AS mallory_gets;
+SELECT lambda.create_view('mallory_s.grabbed', 'SELECT k, mallory_s.grab_c(x) AS g FROM mallory_s.ev GROUP BY k');
+INSERT INTO mallory_s.ev VALUES (1, 1);
+INSERT INTO mallory_s.ev VALUES (1, 2);
+RESET ROLE;
+DO $$
+DECLARE
+    r0 bigint := lambda.settle_rounds('mallory_s.grabbed');
+BEGIN
+    FOR i IN 1..300 LOOP
+        EXIT WHEN lambda.settle_rounds('mallory_s.grabbed') >= r0 + 2
+              AND (SELECT speed_pending FROM lambda.views WHERE view = 'mallory_s.grabbed'::regclass) = 0;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SET ROLE lambda_mallory;
+SELECT k, g FROM mallory_s.grabbed;
+SELECT speed_state FROM lambda.views WHERE view = 'mallory_s.grabbed'::regclass;
+RESET ROLE;
+SELECT fn, superuser FROM mallory_s.ran GROUP BY 1, 2 ORDER BY 1;
+
 -- 7. Nobody gained a right; the views are exact.
 SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls
   FROM pg_roles WHERE rolname LIKE 'lambda\_%' ORDER BY 1;
