@@ -153,6 +153,39 @@ row 1 copy "COPY of $COPY_ROWS rows into a master with 3 views (best of 3)" \
     "$COPY_LAMBDA ms" "$COPY_PLAIN ms"
 
 # ---------------------------------------------------------------------------
+# 9. The capture cost of aggregates without specialised code: COPY into a
+# master with one view of stddev, hll and t-digest (each advanced by the
+# aggregate's own transition function, its state serialized per statement),
+# against COPY into a plain table.  Reported, with no target.
+say "9. COPY of $COPY_ROWS rows into a master with a stddev/hll/tdigest view, best of 3"
+sql -c "CREATE EXTENSION IF NOT EXISTS hll" -c "CREATE EXTENSION IF NOT EXISTS tdigest" >/dev/null
+GEN_PLAIN_RUNS=()
+GEN_LAMBDA_RUNS=()
+for i in 1 2 3; do
+    sql >/dev/null <<SQL
+CREATE TABLE gen_plain_$i ($COLUMNS);
+CREATE TABLE gen_lambda_$i ($COLUMNS);
+SELECT lambda.create_master('gen_lambda_$i');
+SELECT lambda.create_view('gen_lambda_${i}_stats', \$\$
+    SELECT country, stddev(amount) AS sd,
+           hll_cardinality(hll_add_agg(hll_hash_bigint(user_id))) AS users,
+           tdigest_percentile(amount::float8, 100, 0.95) AS p95
+      FROM gen_lambda_$i GROUP BY country \$\$);
+SQL
+    for kind in $(if ((i % 2)); then echo plain lambda; else echo lambda plain; fi); do
+        sql -c CHECKPOINT
+        ms=$(ms_of "COPY gen_${kind}_$i FROM '$DIR/events.copy'")
+        if [[ $kind == plain ]]; then GEN_PLAIN_RUNS+=("$ms"); else GEN_LAMBDA_RUNS+=("$ms"); fi
+    done
+    sql -c "SET client_min_messages = warning" -c "DROP TABLE gen_plain_$i, gen_lambda_$i CASCADE"
+done
+GEN_PLAIN=$(min "${GEN_PLAIN_RUNS[@]}")
+GEN_LAMBDA=$(min "${GEN_LAMBDA_RUNS[@]}")
+row 9 copy_generic "COPY of $COPY_ROWS rows into a master with a stddev/hll/tdigest view (best of 3)" \
+    "$GEN_LAMBDA" "$GEN_PLAIN" ms "$(ratio "$GEN_LAMBDA" "$GEN_PLAIN")" - - \
+    "$GEN_LAMBDA ms" "$GEN_PLAIN ms"
+
+# ---------------------------------------------------------------------------
 # 2. Single-row INSERT throughput, same 3 views.  These tables stay to the
 # end: the exactness check covers their views too.
 say "2. single-row INSERT, $CLIENTS clients, $SECONDS_PER s per run, plain/lambda twice"

@@ -342,7 +342,13 @@ MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
 		return scan;
 	}
 
-	if (!layout->fallible)
+	/*
+	 * A merge that can fail where the query does not is tried in a
+	 * subtransaction, falling back to the slow path.  The leader of a
+	 * parallel query may start none: there a failed merge fails the read
+	 * (an error, never a wrong answer).
+	 */
+	if (!layout->fallible || IsInParallelMode())
 		BeginFast(scan, snapshot);
 	else if (!FastAtOnce(scan, snapshot))
 	{

@@ -132,6 +132,46 @@ INSERT INTO obs SELECT 'b', 1, 1, 1, 1, 1, g, true, B'0100', g, g, g FROM genera
 SELECT * FROM agg_diff('obs_stats', '{k}');
 SELECT k, rcount, users FROM obs_stats WHERE k = 'b';
 
+-- 6. a batch computed by parallel workers: their partial states travel
+-- serialized to the leader, which combines them (lambda.partial_agg's own
+-- combine, serialize and deserialize functions)
+CREATE TABLE par (k int, x float8, u int);
+SELECT lambda.create_master('par');
+INSERT INTO par SELECT g % 4, g / 7.0, g % 1000 FROM generate_series(1, 100000) g;
+ANALYZE par;
+SELECT lambda.create_view('par_stats', $$
+    SELECT k, count(*) AS n, stddev(x) AS sd, bit_or(u) AS bits, bool_and(u < 999) AS small,
+           hll_cardinality(hll_add_agg(hll_hash_integer(u))) AS users,
+           tdigest_percentile(x, 100, 0.5) AS median
+      FROM par GROUP BY k $$);
+SELECT partial_view::regclass AS par_partial FROM lambda.view WHERE view = 'par_stats'::regclass \gset
+SET parallel_setup_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT * FROM :par_partial;
+SELECT lambda.run_batch('par_stats');
+SELECT k, n, bits, small, users FROM par_stats ORDER BY k;
+-- t-digests merged from workers' partial digests: as parallel query merges
+SELECT count(*) AS differing
+  FROM par_stats s JOIN (SELECT k, count(*) AS n, stddev(x) AS sd, bit_or(u) AS bits,
+                                hll_cardinality(hll_add_agg(hll_hash_integer(u))) AS users,
+                                percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS median
+                           FROM par GROUP BY k) q USING (k)
+ WHERE s.n <> q.n OR abs(s.sd - q.sd) > 1e-9 * q.sd OR s.bits <> q.bits OR s.users <> q.users
+    OR abs(s.median - q.median) > 0.01 * q.median;
+-- a parallel query that reads a view (in the leader, where no subtransaction
+-- may start: a failed merge would fail the read rather than fall back)
+INSERT INTO par VALUES (1, 1, 1);
+SET parallel_tuple_cost = 0;
+EXPLAIN (COSTS OFF) SELECT s.k, count(*) FROM par_stats s JOIN par p USING (k) GROUP BY s.k;
+SELECT s.k, count(*), min(s.n) AS n FROM par_stats s JOIN par p USING (k) GROUP BY s.k ORDER BY 1;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+
 -- Expressions over aggregates and group keys, and HAVING, on the merged row
 SELECT lambda.create_view('obs_ratios', $$
     SELECT upper(k) AS key, k || '!' AS loud,

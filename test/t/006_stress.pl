@@ -2,7 +2,9 @@
 #
 # Lambda views on one master with different group keys (one with none, one
 # with NULL keys) and aggregates (count(*), count(x) over NULLs, sum, avg,
-# min, max, FILTER, WHERE).  For a fixed time, concurrently:
+# min, max, FILTER, WHERE; generic aggregates by their own combine
+# functions, an expression over aggregates, HAVING).  For a fixed time,
+# concurrently:
 #
 #	- 4 writer sessions (pgbench, at most 120 transactions/s) run
 #	  transactions of random size; some roll back, some roll back a
@@ -61,6 +63,11 @@ my %views = (
 	                  sum(amount) FILTER (WHERE qty IS NULL) AS no_qty_amount,
 	                  avg(amount) AS avg_amount, count(sub) AS n_sub
 	           FROM events WHERE amount > 10 GROUP BY sub, qty % 3},
+	v_gen => q{SELECT grp % 5 AS g5, variance(amount) AS var_amount, stddev_pop(qty) AS sd_qty,
+	                  bool_and(qty > 100) AS all_big, bit_or(qty) AS qty_bits,
+	                  sum(amount) / nullif(count(*), 0) AS mean,
+	                  count(*) FILTER (WHERE sub IS NULL) * 2 AS no_sub2
+	           FROM events GROUP BY grp % 5 HAVING count(*) > 3},
 	v_all => q{SELECT count(*) AS n, sum(amount) AS total, avg(qty) AS avg_qty,
 	                  min(id) AS first_id, max(id) AS last_id, count(qty) AS n_qty
 	           FROM events},
@@ -259,7 +266,7 @@ sub stress_run
 	return \%seen;
 }
 
-# --- phase 1: the three views, the default speed memory -------------------
+# --- phase 1: the four views, the default speed memory --------------------
 
 my $versions = sql(q{SELECT sum(batch_version) FROM lambda.views});
 stress_run('default', $seconds, \@names, \@names);

@@ -59,7 +59,7 @@ is($ret, 0, 'the update succeeds');
 like($err, qr/the owner of lambda view v has no TRIGGER privilege|^$/, 'warnings only about views whose owner lacks TRIGGER');
 is(sql(q{SELECT count(*) FROM pg_statistic_ext WHERE stxrelid IN (SELECT batch_table FROM lambda.view)}),
 	'0', 'what the old owner attached to the batch table is gone');
-is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'lambda'}), '0.2', 'updated to 0.2');
+is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'lambda'}), '0.3', 'updated to 0.3');
 is(sql(q{SELECT string_agg((relowner = (SELECT relowner FROM pg_class WHERE oid = 'lambda.view'::regclass))::text
 				|| ':' || coalesce(array_to_string(reloptions, ','), ''), ' ' ORDER BY relname)
 		 FROM pg_class WHERE oid IN (SELECT batch_table FROM lambda.view UNION ALL SELECT partial_view FROM lambda.view)}),
@@ -86,6 +86,14 @@ is(sql(q{SET ROLE bob; SELECT lambda.run_batch('v')}), '8', 'bob runs batches');
 ok(wait_fast($node, 'v'), 'on the fast path');
 is(exact($node, 'v', $query), 't|0', 'exact on the fast path');
 isnt(sql(q{SELECT lambda.settle_rounds('v')}), '', 'settle_rounds exists');
+
+# 0.3's aggregates, expressions over them and HAVING, in the updated database
+my $gquery = q{SELECT grp, variance(amount) AS var, bool_and(amount > 0) AS pos,
+                      sum(amount) / count(*) AS mean FROM events GROUP BY grp HAVING count(*) > 1};
+sql(qq{SET ROLE bob; SELECT lambda.create_view('v_gen', \$\$ $gquery \$\$)});
+sql(q{INSERT INTO events SELECT i, 'g' || (i % 7), i % 3 FROM generate_series(1, 50) i});
+ok(wait_fast($node, 'v_gen'), 'the new view is on the fast path');
+is(exact($node, 'v_gen', $gquery), 't|0', 'a view with 0.3 aggregates is exact on the fast path');
 
 # the query 0.1 stored as bob typed it is stored normalized, so that a dump
 # of the updated database restores (here into another database)

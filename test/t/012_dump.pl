@@ -20,8 +20,12 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $query = q{SELECT grp, count(*) AS n, sum(amount) AS total, avg(amount) AS avg_amount
-              FROM events GROUP BY grp};
+# with aggregates of PostgreSQL's own and of an extension (hll), an
+# expression over aggregates and HAVING, all of which the restore makes anew
+my $query = q{SELECT grp, count(*) AS n, sum(amount) AS total, avg(amount) AS avg_amount,
+                     variance(amount) AS var, sum(amount) / count(*) AS mean,
+                     hll_cardinality(hll_add_agg(hll_hash_integer(id)))::bigint AS ids
+              FROM events GROUP BY grp HAVING count(*) > 0};
 my $pquery = q{SELECT k, count(*) AS n, max(v) AS top FROM pevents GROUP BY k};
 my $bquery = q{SELECT k, sum(qty) AS q FROM alices.orders GROUP BY k};
 
@@ -31,6 +35,7 @@ sub src { return $src->safe_psql('postgres', $_[0]) }
 src(q{
 	CREATE EXTENSION pg_cron;
 	CREATE EXTENSION lambda;
+	CREATE EXTENSION hll;
 	CREATE ROLE alice LOGIN;
 	CREATE ROLE bob LOGIN;
 	GRANT USAGE ON SCHEMA cron TO alice;
