@@ -39,6 +39,7 @@
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 
 #include "catalog.h"
 #include "ddl.h"
@@ -51,6 +52,7 @@ PG_FUNCTION_INFO_V1(on_ddl_start);
 PG_FUNCTION_INFO_V1(on_ddl_end);
 PG_FUNCTION_INFO_V1(on_sql_drop);
 
+static void RefuseReplacedAggregates(void);
 static EventTriggerData *CheckEventTrigger(FunctionCallInfo fcinfo, const char *name);
 static bool DropsLambda(Node *parsetree);
 static void ForEachValue(const char *sql, void (*fn) (Datum value));
@@ -191,8 +193,8 @@ DdlSyncAllOwners(void)
 }
 
 /*
- * Event trigger on ddl_command_end for ALTER TABLE, ALTER VIEW and
- * CREATE VIEW.
+ * Event trigger on ddl_command_end for ALTER TABLE, ALTER VIEW, CREATE
+ * VIEW, CREATE TABLE, CREATE SCHEMA and CREATE AGGREGATE.
  */
 Datum
 on_ddl_end(PG_FUNCTION_ARGS)
@@ -239,10 +241,54 @@ on_ddl_end(PG_FUNCTION_ARGS)
 	}
 
 	CapturePartitions();
+	RefuseReplacedAggregates();
 
 	IdentityRestore(&save);
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * CREATE OR REPLACE AGGREGATE of an aggregate a lambda view uses could give
+ * it another state type or combine function, which the states its layers
+ * keep were not made for (aggregate.c): refused.  Its partial view depends
+ * on it (the aggregate is a regprocedure constant of its query).  Caller is
+ * connected to SPI and acts as the catalog owner.
+ */
+static void
+RefuseReplacedAggregates(void)
+{
+	int			ret;
+	bool		isnull;
+
+	ret = SPI_execute("SELECT v.view, c.objid "
+					  "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
+					  "JOIN pg_catalog.pg_depend d "
+					  "ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass "
+					  "AND d.refobjid OPERATOR(pg_catalog.=) c.objid "
+					  "AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+					  "JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid "
+					  "JOIN lambda.view v ON v.partial_view OPERATOR(pg_catalog.=) r.ev_class "
+					  "WHERE c.command_tag OPERATOR(pg_catalog.=) 'CREATE AGGREGATE' "
+					  "AND c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass "
+					  "LIMIT 1",
+					  false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		Oid			viewid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+															SPI_tuptable->tupdesc, 1, &isnull));
+		Oid			aggfnoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+															  SPI_tuptable->tupdesc, 2, &isnull));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot replace aggregate %s: lambda view \"%s\" uses it",
+						format_procedure(aggfnoid), get_rel_name(viewid)),
+				 errdetail("The view's layers keep partial states of the aggregate as it was defined."),
+				 errhint("Drop the view with lambda.drop_view(), replace the aggregate, and create the view again.")));
+	}
 }
 
 /*

@@ -355,6 +355,8 @@ AnalyzeAggregate(LambdaViewDef *def, Aggref *aggref, const char *name,
 	agg = palloc0(sizeof(LambdaAgg));
 	agg->aggref = aggref;
 	agg->kind = AggregateKindOf(aggref);
+	if (agg->kind == LAMBDA_AGG_GENERIC)
+		(void) AggregateStateType();	/* errors if the extension is older */
 	agg->name = name ? pstrdup(name) : NULL;
 	if (aggref->args != NIL)
 	{

@@ -228,6 +228,14 @@ SELECT lambda.create_view('bad', 'SELECT k, sum(u) FROM obs GROUP BY k HAVING su
 SELECT lambda.create_view('bad', 'SELECT k AS lambda_agg_1, count(*) + 1 FROM obs GROUP BY k');
 SELECT * FROM leftovers();
 
+-- An aggregate a view uses cannot be replaced under it; others can
+CREATE OR REPLACE AGGREGATE product(int) (
+    SFUNC = num_mul, STYPE = numeric, INITCOND = '2', COMBINEFUNC = pg_catalog.numeric_mul
+);
+\echo :LAST_ERROR_SQLSTATE
+CREATE OR REPLACE AGGREGATE product_alone(int) (SFUNC = num_mul, STYPE = numeric, INITCOND = '2');
+SELECT k, prod FROM obs_stats WHERE k = 'a';
+
 -- Partial states are lambda's alone: no input, no cast, and the final step
 -- checks whose state it reads
 SELECT '\x00'::lambda.state;
