@@ -175,6 +175,12 @@ ViewDefAnalyze(const char *queryString, bool restoring)
 		def->keys = lappend(def->keys, key);
 	}
 
+	if (!query->hasAggs && query->groupClause == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a lambda view must aggregate"),
+				 errhint("Add GROUP BY or an aggregate call such as count(*).")));
+
 	/*
 	 * Aggregate calls, each once, in the order the select list and HAVING
 	 * make them; a call that is a whole output column is named after it.
@@ -235,11 +241,6 @@ ViewDefAnalyze(const char *queryString, bool restoring)
 		}
 	}
 
-	if (def->aggs == NIL && def->keys == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a lambda view must aggregate"),
-				 errhint("Add GROUP BY or an aggregate call such as count(*).")));
 
 	CheckColumnNames(def);
 	ViewDefUnpinSettings(nestLevel);

@@ -4,6 +4,7 @@
 -- subtransaction; and what is refused, with its hint.
 CREATE EXTENSION hll;
 CREATE EXTENSION tdigest;
+SELECT views AS views_before, relations AS relations_before FROM leftovers() \gset
 
 -- Rows by which a view and its query on the master differ, joined on the
 -- group keys: floats agree to 1e-9 of their size (the order of additions
@@ -152,14 +153,16 @@ SET parallel_leader_participation = off;
 EXPLAIN (COSTS OFF) SELECT * FROM :par_partial;
 SELECT lambda.run_batch('par_stats');
 SELECT k, n, bits, small, users FROM par_stats ORDER BY k;
--- t-digests merged from workers' partial digests: as parallel query merges
+-- t-digests merged from workers' partial digests, as parallel query merges
+-- them: within 5% of the exact median (a t-digest of sorted input is off by
+-- 2% alone)
 SELECT count(*) AS differing
   FROM par_stats s JOIN (SELECT k, count(*) AS n, stddev(x) AS sd, bit_or(u) AS bits,
                                 hll_cardinality(hll_add_agg(hll_hash_integer(u))) AS users,
                                 percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS median
                            FROM par GROUP BY k) q USING (k)
  WHERE s.n <> q.n OR abs(s.sd - q.sd) > 1e-9 * q.sd OR s.bits <> q.bits OR s.users <> q.users
-    OR abs(s.median - q.median) > 0.01 * q.median;
+    OR abs(s.median - q.median) > 0.05 * q.median;
 -- a parallel query that reads a view (in the leader, where no subtransaction
 -- may start: a failed merge would fail the read rather than fall back)
 INSERT INTO par VALUES (1, 1, 1);
@@ -226,7 +229,9 @@ SELECT lambda.create_view('bad', 'SELECT id, count(*) FROM keyed GROUP BY id HAV
 SELECT lambda.create_view('bad', 'SELECT k, sum(u) FROM obs GROUP BY k HAVING sum(u) > (SELECT 1)');
 -- a derived name taken by an output column
 SELECT lambda.create_view('bad', 'SELECT k AS lambda_agg_1, count(*) + 1 FROM obs GROUP BY k');
-SELECT * FROM leftovers();
+-- nothing half-made by the refused ones
+SELECT views - :views_before AS views_made, relations - :relations_before AS relations_made
+  FROM leftovers();
 
 -- An aggregate a view uses cannot be replaced under it; others can
 CREATE OR REPLACE AGGREGATE product(int) (
@@ -267,3 +272,12 @@ SELECT product(u) FROM obs;
 SELECT lambda.partial_agg('public.product(integer)'::regprocedure, u) FROM obs;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+
+-- clean up
+SELECT lambda.drop_view(v) FROM unnest(ARRAY['obs_stats', 'obs_ratios', 'obs_busy', 'obs_twice',
+                                             'par_stats']::regclass[]) v;
+DROP TABLE obs, par, keyed;
+DROP AGGREGATE product(int), product_alone(int), product_sql(int);
+DROP FUNCTION agg_diff(regclass, text[]), num_mul(numeric, int), num_mul_sql(numeric, numeric);
+DROP ROLE agg_reader;
+SELECT views = :views_before AND relations = :relations_before AS nothing_left FROM leftovers();

@@ -30,7 +30,7 @@ SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY ite
 \echo :LAST_ERROR_SQLSTATE
 SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item OFFSET 1');
 \echo :LAST_ERROR_SQLSTATE
-SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item HAVING count(*) > 1');
+SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item HAVING count(*) > (SELECT 1)');
 \echo :LAST_ERROR_SQLSTATE
 SELECT lambda.create_view('bad', 'SELECT item, count(*) FROM orders GROUP BY item UNION ALL SELECT item, count(*) FROM orders GROUP BY item');
 \echo :LAST_ERROR_SQLSTATE
@@ -59,26 +59,21 @@ SELECT lambda.create_view('bad', '');
 SELECT lambda.create_view('bad', 'SELEC count(*) FROM orders');
 \echo :LAST_ERROR_SQLSTATE
 
--- output columns must be group keys or plain aggregate calls
-SELECT lambda.create_view('bad', 'SELECT item, sum(qty * price) / count(*) AS mean FROM orders GROUP BY item');
-\echo :LAST_ERROR_SQLSTATE
-SELECT lambda.create_view('bad', 'SELECT upper(item), count(*) FROM orders GROUP BY item');
-\echo :LAST_ERROR_SQLSTATE
-SELECT lambda.create_view('bad', 'SELECT item, 42 AS answer, count(*) FROM orders GROUP BY item');
-\echo :LAST_ERROR_SQLSTATE
+-- (expressions over group keys and aggregates, and HAVING: the aggregates
+-- suite; what reads other columns is refused there)
 SELECT lambda.create_view('bad', 'SELECT item, count(*) AS n, sum(qty) AS n_sum, avg(qty) AS n FROM orders GROUP BY item');
 \echo :LAST_ERROR_SQLSTATE
 
 -- unsupported aggregates
 SELECT lambda.create_view('bad', 'SELECT item, string_agg(customer::text, '','') FROM orders GROUP BY item');
 \echo :LAST_ERROR_SQLSTATE
-SELECT lambda.create_view('bad', 'SELECT item, stddev(qty) FROM orders GROUP BY item');
+SELECT lambda.create_view('bad', 'SELECT item, json_agg(qty) FROM orders GROUP BY item');
 \echo :LAST_ERROR_SQLSTATE
 SELECT lambda.create_view('bad', 'SELECT item, array_agg(qty ORDER BY ts) FROM orders GROUP BY item');
 \echo :LAST_ERROR_SQLSTATE
 SELECT lambda.create_view('bad', 'SELECT item, percentile_cont(0.5) WITHIN GROUP (ORDER BY qty) FROM orders GROUP BY item');
 \echo :LAST_ERROR_SQLSTATE
-SELECT lambda.create_view('bad', 'SELECT item, bool_and(qty > 0) FROM orders GROUP BY item');
+SELECT lambda.create_view('bad', 'SELECT item, mode() WITHIN GROUP (ORDER BY qty) FROM orders GROUP BY item');
 \echo :LAST_ERROR_SQLSTATE
 
 -- functions whose results can change: batch and speed would disagree
