@@ -35,6 +35,13 @@
  * for strict transition and combine functions, NULL initial values and
  * by-reference states.
  *
+ * Merges run while the speed layer's lock is held (speed.c settles under
+ * it, readers merge what they read under it): a combine, serialize or
+ * deserialize function there must not take locks, start subtransactions,
+ * wait or run queries, so lambda takes only those written in C, as every
+ * built-in one and those of hll and tdigest are.  Transition and final
+ * functions run outside any lock and may be in any language.
+ *
  * Rights: the writer runs the transition function in its INSERT, as it runs
  * the view's expressions; the reader runs the combine and final functions,
  * as it runs an ordinary view's functions; the worker settles as the view's
