@@ -105,14 +105,16 @@ COMMENT ON FUNCTION lambda.finalize(lambda.state, regprocedure, anyelement) IS
 'the aggregate''s result from its merged partial state; result gives the type';
 
 /*
- * The event trigger also refuses CREATE OR REPLACE AGGREGATE of an
- * aggregate a lambda view uses (src/ddl.c): its layers keep partial states
- * of the aggregate as it was.  Tags cannot be altered: made again.
+ * The event trigger also refuses to change an aggregate or function a
+ * lambda view's layers compute with (src/ddl.c): CREATE OR REPLACE
+ * AGGREGATE or FUNCTION, ALTER FUNCTION of what it computes.  Tags cannot
+ * be altered: made again.
  */
 DROP EVENT TRIGGER lambda_ddl_end;
 CREATE EVENT TRIGGER lambda_ddl_end ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE TABLE', 'CREATE VIEW',
-                 'CREATE SCHEMA', 'CREATE AGGREGATE')
+                 'CREATE SCHEMA', 'CREATE AGGREGATE', 'CREATE FUNCTION',
+                 'ALTER FUNCTION')
     EXECUTE FUNCTION lambda.on_ddl_end();
 COMMENT ON FUNCTION lambda.on_ddl_end() IS
-'follows the owner of lambda views, refuses to replace their definition or an aggregate they use, and gives new partitions of masters their capture triggers';
+'follows the owner of lambda views, refuses to replace their definition or the functions and aggregates they compute with, and gives new partitions of masters their capture triggers';

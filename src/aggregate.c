@@ -156,6 +156,7 @@ typedef struct PartialState
 static const char *Refusal(Oid aggfnoid, const char **detail, const char **hint);
 static void CheckMergeable(Oid aggfnoid);
 static Oid	FunctionLanguage(Oid funcid);
+static bool ReceiveRunsUserCode(Oid type);
 static Node *StandInContext(LambdaAggregate *agg, MemoryContext aggcxt);
 static void KeepValue(LambdaAggregate *agg, LambdaAggValue *v, Datum newValue,
 					  bool isnull, MemoryContext aggcxt);
@@ -240,6 +241,8 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 	Oid			transtype;
 	bool		polymorphic;
 	bool		variadic;
+	bool		initnull;
+	Oid			firstArg;
 	int			i;
 
 	tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
@@ -297,6 +300,7 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for function %u", aggfnoid);
 	procform = (Form_pg_proc) GETSTRUCT(tuple);
+	firstArg = procform->pronargs > 0 ? procform->proargtypes.values[0] : InvalidOid;
 	polymorphic = IsPolymorphicType(transtype) || IsPolymorphicType(procform->prorettype);
 	for (i = 0; i < procform->pronargs; i++)
 		polymorphic |= IsPolymorphicType(procform->proargtypes.values[i]);
@@ -305,6 +309,35 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 	if (polymorphic || variadic)
 	{
 		*detail = "Aggregates with polymorphic, variadic or no arguments, or a polymorphic result or state, are not supported, but for count, min and max.";
+		return *detail;
+	}
+
+	/*
+	 * A strict transition function with no initial value takes its first
+	 * input as the state: nodeAgg.c checks, at every start, that the input
+	 * is of the state's type, since the function may have become strict
+	 * after CREATE AGGREGATE checked it.
+	 */
+	tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for aggregate %u", aggfnoid);
+	aggform = (Form_pg_aggregate) GETSTRUCT(tuple);
+	(void) SysCacheGetAttr(AGGFNOID, tuple, Anum_pg_aggregate_agginitval, &initnull);
+	if (initnull && func_strict(aggform->aggtransfn) &&
+		!IsBinaryCoercible(firstArg, transtype))
+		*detail = "Its transition function is strict and it has no initial value, so its first input becomes its state, but the input is not of the state's type.";
+	ReleaseSysCache(tuple);
+	if (*detail != NULL)
+		return *detail;
+
+	/*
+	 * A state that is not internal is read back with its type's receive
+	 * function, under the speed layer's lock: a domain's (even as an array
+	 * element, a range's subtype or a column) runs its CHECK.
+	 */
+	if (transtype != INTERNALOID && ReceiveRunsUserCode(transtype))
+	{
+		*detail = "Its state type is or contains a domain or a composite type, whose reading runs code of its own.";
 		return *detail;
 	}
 
@@ -326,6 +359,38 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Does reading a value of this type with its receive function run code a
+ * role wrote?  A domain's receive runs its CHECK constraints; an array,
+ * range or multirange reads its elements, a composite its columns.
+ */
+static bool
+ReceiveRunsUserCode(Oid type)
+{
+	for (;;)
+	{
+		char		typtype = get_typtype(type);
+		Oid			elem;
+
+		if (typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE)
+			return true;
+		if (typtype == TYPTYPE_RANGE)
+		{
+			type = get_range_subtype(type);
+			continue;
+		}
+		if (typtype == TYPTYPE_MULTIRANGE)
+		{
+			type = get_range_subtype(get_multirange_range(type));
+			continue;
+		}
+		elem = get_element_type(type);
+		if (!OidIsValid(elem))
+			return false;
+		type = elem;
+	}
 }
 
 /* The language a function is written in */

@@ -40,6 +40,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "tcop/deparse_utility.h"
 
 #include "catalog.h"
 #include "ddl.h"
@@ -52,7 +53,8 @@ PG_FUNCTION_INFO_V1(on_ddl_start);
 PG_FUNCTION_INFO_V1(on_ddl_end);
 PG_FUNCTION_INFO_V1(on_sql_drop);
 
-static void RefuseReplacedAggregates(void);
+static void RefuseChangedFunctions(void);
+static bool ChangesWhatRuns(Node *parsetree);
 static EventTriggerData *CheckEventTrigger(FunctionCallInfo fcinfo, const char *name);
 static bool DropsLambda(Node *parsetree);
 static void ForEachValue(const char *sql, void (*fn) (Datum value));
@@ -194,7 +196,8 @@ DdlSyncAllOwners(void)
 
 /*
  * Event trigger on ddl_command_end for ALTER TABLE, ALTER VIEW, CREATE
- * VIEW, CREATE TABLE, CREATE SCHEMA and CREATE AGGREGATE.
+ * VIEW, CREATE TABLE, CREATE SCHEMA, CREATE AGGREGATE, CREATE FUNCTION and
+ * ALTER FUNCTION.
  */
 Datum
 on_ddl_end(PG_FUNCTION_ARGS)
@@ -241,7 +244,7 @@ on_ddl_end(PG_FUNCTION_ARGS)
 	}
 
 	CapturePartitions();
-	RefuseReplacedAggregates();
+	RefuseChangedFunctions();
 
 	IdentityRestore(&save);
 	SPI_finish();
@@ -249,46 +252,97 @@ on_ddl_end(PG_FUNCTION_ARGS)
 }
 
 /*
- * CREATE OR REPLACE AGGREGATE of an aggregate a lambda view uses could give
- * it another state type or combine function, which the states its layers
- * keep were not made for (aggregate.c): refused.  Its partial view depends
- * on it (the aggregate is a regprocedure constant of its query).  Caller is
- * connected to SPI and acts as the catalog owner.
+ * What a lambda view's layers compute must not change under them: both
+ * computed the states they keep with the functions as they were.  So
+ * refuse, for a function the view's partial-state query calls (in its
+ * filter, group keys, aggregate arguments) and for an aggregate it calls
+ * with the aggregate's transition, combine, serialize and deserialize
+ * functions:
+ *
+ *	- CREATE OR REPLACE AGGREGATE, which could give the aggregate another
+ *	  state type or support functions (aggregate.c);
+ *	- CREATE OR REPLACE FUNCTION;
+ *	- ALTER FUNCTION of its strictness, volatility, security or settings.
+ *
+ * The partial view's rule depends on each function and aggregate it calls.
+ * Functions used only in the view's select list over aggregates and HAVING
+ * run when it is read, as in any view, and may change.  Caller is connected
+ * to SPI and acts as the catalog owner.
  */
 static void
-RefuseReplacedAggregates(void)
+RefuseChangedFunctions(void)
 {
+	uint64		i;
 	int			ret;
 	bool		isnull;
 
-	ret = SPI_execute("SELECT v.view, c.objid "
+	/*
+	 * An extension's update script may replace its own functions: the
+	 * README asks for a batch of the views using them afterwards.
+	 */
+	if (creating_extension)
+		return;
+
+	ret = SPI_execute("SELECT DISTINCT ON (c.objid) v.view, c.objid, c.command_tag, c.command "
 					  "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
 					  "JOIN pg_catalog.pg_depend d "
 					  "ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass "
-					  "AND d.refobjid OPERATOR(pg_catalog.=) c.objid "
 					  "AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
 					  "JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid "
 					  "JOIN lambda.view v ON v.partial_view OPERATOR(pg_catalog.=) r.ev_class "
-					  "WHERE c.command_tag OPERATOR(pg_catalog.=) 'CREATE AGGREGATE' "
-					  "AND c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass "
-					  "LIMIT 1",
+					  "LEFT JOIN pg_catalog.pg_aggregate a ON a.aggfnoid OPERATOR(pg_catalog.=) d.refobjid "
+					  "WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass "
+					  "AND c.command_tag OPERATOR(pg_catalog.=) ANY ('{CREATE AGGREGATE,CREATE FUNCTION,ALTER FUNCTION}') "
+					  "AND (d.refobjid OPERATOR(pg_catalog.=) c.objid "
+					  "     OR c.objid OPERATOR(pg_catalog.=) ANY (ARRAY[a.aggtransfn::pg_catalog.oid, "
+					  "        a.aggcombinefn::pg_catalog.oid, a.aggserialfn::pg_catalog.oid, "
+					  "        a.aggdeserialfn::pg_catalog.oid]))",
 					  false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		Oid			viewid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-															SPI_tuptable->tupdesc, 1, &isnull));
-		Oid			aggfnoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-															  SPI_tuptable->tupdesc, 2, &isnull));
 
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Oid			viewid = DatumGetObjectId(SPI_getbinval(row, desc, 1, &isnull));
+		Oid			funcid = DatumGetObjectId(SPI_getbinval(row, desc, 2, &isnull));
+		char	   *tag = SPI_getvalue(row, desc, 3);
+		CollectedCommand *cmd = (CollectedCommand *) DatumGetPointer(SPI_getbinval(row, desc, 4, &isnull));
+
+		if (strcmp(tag, "ALTER FUNCTION") == 0 && !ChangesWhatRuns(cmd->parsetree))
+			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot replace aggregate %s: lambda view \"%s\" uses it",
-						format_procedure(aggfnoid), get_rel_name(viewid)),
-				 errdetail("The view's layers keep partial states of the aggregate as it was defined."),
-				 errhint("Drop the view with lambda.drop_view(), replace the aggregate, and create the view again.")));
+				 errmsg("cannot change %s %s: lambda view \"%s\" uses it",
+						strcmp(tag, "CREATE AGGREGATE") == 0 ? "aggregate" : "function",
+						format_procedure(funcid), get_rel_name(viewid)),
+				 errdetail("The view's layers keep partial states computed with it as it was."),
+				 errhint("Drop the view with lambda.drop_view(), change the function, and create the view again.")));
 	}
+}
+
+/*
+ * Does an ALTER FUNCTION change what the function computes or as whom:
+ * its strictness, volatility, security or settings?  (Its cost, rows,
+ * support function, parallel safety and leakproofness do not.)
+ */
+static bool
+ChangesWhatRuns(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (!IsA(parsetree, AlterFunctionStmt))
+		return false;			/* owner, name, schema, extension */
+	foreach(lc, ((AlterFunctionStmt *) parsetree)->actions)
+	{
+		const char *name = lfirst_node(DefElem, lc)->defname;
+
+		if (strcmp(name, "strict") == 0 || strcmp(name, "volatility") == 0 ||
+			strcmp(name, "security") == 0 || strcmp(name, "set") == 0)
+			return true;
+	}
+	return false;
 }
 
 /*

@@ -69,6 +69,7 @@ static void DefinitionErrorCallback(void *arg);
 static void CheckQueryShape(Query *query);
 static void AnalyzeAggregate(LambdaViewDef *def, Aggref *aggref, const char *name,
 							 List *dpcontext);
+static void CheckParameters(Aggref *aggref);
 static bool CollectAggregates(Node *node, void *context);
 static bool CheckOverKeys(Node *node, void *context);
 static void CheckImmutable(Node *node, const char *where);
@@ -357,7 +358,10 @@ AnalyzeAggregate(LambdaViewDef *def, Aggref *aggref, const char *name,
 	agg->aggref = aggref;
 	agg->kind = AggregateKindOf(aggref);
 	if (agg->kind == LAMBDA_AGG_GENERIC)
+	{
 		(void) AggregateStateType();	/* errors if the extension is older */
+		CheckParameters(aggref);
+	}
 	agg->name = name ? pstrdup(name) : NULL;
 	if (aggref->args != NIL)
 	{
@@ -375,6 +379,38 @@ AnalyzeAggregate(LambdaViewDef *def, Aggref *aggref, const char *name,
 											dpcontext, false, false);
 	}
 	def->aggs = lappend(def->aggs, agg);
+}
+
+/*
+ * An aggregate of an extension (or a role) takes the values it aggregates
+ * first and its parameters after them: t-digest's compression, HyperLogLog's
+ * log2m and register width.  Partial states made with different parameters
+ * do not always merge (tdigest 1.4 crashes merging digests of different
+ * compressions, in parallel query too); lambda merges states that different
+ * writers and batches made, so it takes those arguments as constants only.
+ * pg_catalog's aggregates of several arguments (corr, covar_*, regr_*)
+ * aggregate every one.
+ */
+static void
+CheckParameters(Aggref *aggref)
+{
+	ListCell   *lc;
+
+	if (get_func_namespace(aggref->aggfnoid) == PG_CATALOG_NAMESPACE)
+		return;
+	for_each_from(lc, aggref->args, 1)
+	{
+		Node	   *arg = (Node *) lfirst_node(TargetEntry, lc)->expr;
+
+		/* no folding: it would run functions, as whoever reads the text */
+		if (!IsA(strip_implicit_coercions(arg), Const))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("argument %d of aggregate %s must be a constant in a lambda view",
+							foreach_current_index(lc) + 1, format_procedure(aggref->aggfnoid)),
+					 errdetail("An extension's aggregate takes its parameters after the value it aggregates, and lambda merges partial states made by different writers and batches: made with different parameters, they do not always merge."),
+					 errhint("Pass a constant, as in tdigest_percentile(x, 100, 0.95).")));
+	}
 }
 
 /*

@@ -241,6 +241,50 @@ CREATE OR REPLACE AGGREGATE product(int) (
 CREATE OR REPLACE AGGREGATE product_alone(int) (SFUNC = num_mul, STYPE = numeric, INITCOND = '2');
 SELECT k, prod FROM obs_stats WHERE k = 'a';
 
+-- Nor can what the layers compute with change under a view: the
+-- transition of an aggregate it uses, a function of its filter; what runs
+-- when the view is read (its select list over aggregates) may
+CREATE OR REPLACE FUNCTION num_mul(numeric, int) RETURNS numeric
+    LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1 * $2 * 2';
+\echo :LAST_ERROR_SQLSTATE
+ALTER FUNCTION num_mul(numeric, int) CALLED ON NULL INPUT;
+\echo :LAST_ERROR_SQLSTATE
+ALTER FUNCTION num_mul(numeric, int) COST 5;
+CREATE FUNCTION small(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 < 5';
+CREATE FUNCTION twice(numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
+SELECT lambda.create_view('obs_small', $$
+    SELECT k, twice(sum(n)) AS s2 FROM obs WHERE small(u) GROUP BY k $$);
+CREATE OR REPLACE FUNCTION small(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 < 6';
+\echo :LAST_ERROR_SQLSTATE
+CREATE OR REPLACE FUNCTION twice(numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $1';
+SELECT * FROM agg_diff('obs_small', '{k}');
+SELECT lambda.drop_view('obs_small');
+DROP FUNCTION small(int), twice(numeric);
+
+-- A strict transition function with no initial value takes its first
+-- input as its state: refused once the input is not of the state's type
+-- (here it became strict after CREATE AGGREGATE checked)
+CREATE FUNCTION cat_sf(text, int8) RETURNS text
+    LANGUAGE sql IMMUTABLE AS 'SELECT coalesce($1, '''') || $2::text';
+CREATE AGGREGATE cat_agg(int8) (SFUNC = cat_sf, STYPE = text, COMBINEFUNC = pg_catalog.textcat);
+ALTER FUNCTION cat_sf(text, int8) STRICT;
+SELECT lambda.partial_agg('cat_agg(int8)'::regprocedure, 16::int8);
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT k, cat_agg(i8) FROM obs GROUP BY k');
+-- a state read back with a receive function that runs a domain's CHECK
+CREATE DOMAIN pos8 AS int8 CHECK (VALUE > 0);
+CREATE FUNCTION pos_sf(pos8[], int8) RETURNS pos8[]
+    LANGUAGE sql IMMUTABLE AS 'SELECT coalesce($1, ''{}'') || $2::pos8';
+CREATE AGGREGATE pos_collect(int8) (SFUNC = pos_sf, STYPE = pos8[], COMBINEFUNC = pg_catalog.array_cat);
+SELECT lambda.create_view('bad', 'SELECT k, pos_collect(i8) FROM obs GROUP BY k');
+-- an extension's parameters are constants (states of different t-digest
+-- compressions do not merge)
+SELECT lambda.create_view('bad', 'SELECT k, tdigest_percentile(f8, u, 0.5) FROM obs GROUP BY k');
+SELECT lambda.create_view('bad', 'SELECT k, hll_add_agg(hll_hash_integer(u), u % 3 + 10) FROM obs GROUP BY k');
+DROP AGGREGATE cat_agg(int8), pos_collect(int8);
+DROP FUNCTION cat_sf(text, int8), pos_sf(pos8[], int8);
+DROP DOMAIN pos8;
+
 -- Partial states are lambda's alone: no input, no cast, and the final step
 -- checks whose state it reads
 SELECT '\x00'::lambda.state;
