@@ -114,7 +114,7 @@ DROP EVENT TRIGGER lambda_ddl_end;
 CREATE EVENT TRIGGER lambda_ddl_end ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE TABLE', 'CREATE VIEW',
                  'CREATE SCHEMA', 'CREATE AGGREGATE', 'CREATE FUNCTION',
-                 'ALTER FUNCTION')
+                 'ALTER FUNCTION', 'ALTER ROUTINE')
     EXECUTE FUNCTION lambda.on_ddl_end();
 COMMENT ON FUNCTION lambda.on_ddl_end() IS
 'follows the owner of lambda views, refuses to replace their definition or the functions and aggregates they compute with, and gives new partitions of masters their capture triggers';

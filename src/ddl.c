@@ -196,8 +196,8 @@ DdlSyncAllOwners(void)
 
 /*
  * Event trigger on ddl_command_end for ALTER TABLE, ALTER VIEW, CREATE
- * VIEW, CREATE TABLE, CREATE SCHEMA, CREATE AGGREGATE, CREATE FUNCTION and
- * ALTER FUNCTION.
+ * VIEW, CREATE TABLE, CREATE SCHEMA, CREATE AGGREGATE, CREATE FUNCTION,
+ * ALTER FUNCTION and ALTER ROUTINE.
  */
 Datum
 on_ddl_end(PG_FUNCTION_ARGS)
@@ -262,7 +262,8 @@ on_ddl_end(PG_FUNCTION_ARGS)
  *	- CREATE OR REPLACE AGGREGATE, which could give the aggregate another
  *	  state type or support functions (aggregate.c);
  *	- CREATE OR REPLACE FUNCTION;
- *	- ALTER FUNCTION of its strictness, volatility, security or settings.
+ *	- ALTER FUNCTION (or ROUTINE) of its strictness, volatility, security
+ *	  or settings.
  *
  * The partial view's rule depends on each function and aggregate it calls.
  * Functions used only in the view's select list over aggregates and HAVING
@@ -292,7 +293,7 @@ RefuseChangedFunctions(void)
 					  "JOIN lambda.view v ON v.partial_view OPERATOR(pg_catalog.=) r.ev_class "
 					  "LEFT JOIN pg_catalog.pg_aggregate a ON a.aggfnoid OPERATOR(pg_catalog.=) d.refobjid "
 					  "WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass "
-					  "AND c.command_tag OPERATOR(pg_catalog.=) ANY ('{CREATE AGGREGATE,CREATE FUNCTION,ALTER FUNCTION}') "
+					  "AND c.command_tag OPERATOR(pg_catalog.=) ANY ('{CREATE AGGREGATE,CREATE FUNCTION,ALTER FUNCTION,ALTER ROUTINE}') "
 					  "AND (d.refobjid OPERATOR(pg_catalog.=) c.objid "
 					  "     OR c.objid OPERATOR(pg_catalog.=) ANY (ARRAY[a.aggtransfn::pg_catalog.oid, "
 					  "        a.aggcombinefn::pg_catalog.oid, a.aggserialfn::pg_catalog.oid, "
@@ -310,7 +311,7 @@ RefuseChangedFunctions(void)
 		char	   *tag = SPI_getvalue(row, desc, 3);
 		CollectedCommand *cmd = (CollectedCommand *) DatumGetPointer(SPI_getbinval(row, desc, 4, &isnull));
 
-		if (strcmp(tag, "ALTER FUNCTION") == 0 && !ChangesWhatRuns(cmd->parsetree))
+		if (strncmp(tag, "ALTER ", 6) == 0 && !ChangesWhatRuns(cmd->parsetree))
 			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
