@@ -16,7 +16,7 @@ OBJS = \
 	src/restore.o \
 	src/guc.o \
 	src/shmem.o \
-	src/layout.o src/aggregate.o \
+	src/layout.o src/aggregate.o src/partial.o \
 	src/capture.o src/fold.o src/lookup.o src/merge.o \
 	src/speed.o src/persist.o \
 	src/serving.o \

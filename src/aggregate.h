@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * aggregate.h
- *	  What lambda knows of an aggregate, and PostgreSQL's partial
- *	  aggregation protocol run outside an Agg node.
+ *	  What lambda knows of an aggregate: which it keeps with specialised
+ *	  states, which by the partial aggregation protocol, which it refuses.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,7 +11,6 @@
 
 #include "postgres.h"
 
-#include "fmgr.h"
 #include "nodes/primnodes.h"
 
 /* How a view keeps an aggregate of its definition */
@@ -37,34 +36,12 @@ typedef enum LambdaStateKind
 								 * function */
 } LambdaStateKind;
 
-/* A generic aggregate's functions, looked up once (aggregate.c) */
-typedef struct LambdaAggregate LambdaAggregate;
-
-/* A transition state as nodeAgg.c keeps one per group */
-typedef struct LambdaAggValue
-{
-	Datum		value;
-	bool		isnull;
-	bool		noValue;		/* no input yet, and no initial value */
-} LambdaAggValue;
-
-/* The one table: what a view keeps for an aggregate call */
+/* What a view keeps for an aggregate call, and what it refuses */
 extern LambdaAggKind AggregateKindOf(Aggref *aggref);
 extern bool AggregateStateKindOf(Aggref *aggref, LambdaStateKind *kind,
 								 Oid *aggfnoid);
+extern void AggregateCheckMergeable(Oid aggfnoid);
 extern bool AggregateIsParallelSafe(Oid aggfnoid);
 extern Oid	AggregateStateType(void);
-
-/* The protocol, for the generic kind */
-extern LambdaAggregate *AggregateLookup(Oid aggfnoid, Oid collation,
-										MemoryContext cxt);
-extern int	AggregateNumArgs(LambdaAggregate *agg);
-extern void AggregateInit(LambdaAggregate *agg, LambdaAggValue *v,
-						  MemoryContext aggcxt);
-extern void AggregateAdvance(LambdaAggregate *agg, LambdaAggValue *v,
-							 Datum *args, bool *argnull, MemoryContext aggcxt);
-extern Datum AggregateSerialize(LambdaAggregate *agg, LambdaAggValue *v,
-								bool *isnull, MemoryContext aggcxt);
-extern Datum AggregateMergeStates(LambdaAggregate *agg, Datum a, Datum b);
 
 #endif							/* LAMBDA_AGGREGATE_H */

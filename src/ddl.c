@@ -260,7 +260,7 @@ on_ddl_end(PG_FUNCTION_ARGS)
  * functions:
  *
  *	- CREATE OR REPLACE AGGREGATE, which could give the aggregate another
- *	  state type or support functions (aggregate.c);
+ *	  state type or support functions (partial.c);
  *	- CREATE OR REPLACE FUNCTION;
  *	- ALTER FUNCTION (or ROUTINE) of its strictness, volatility, security
  *	  or settings.

@@ -26,7 +26,7 @@
  *
  * and skips NULL arguments, as these strict aggregates do.  Any other
  * aggregate advances by its own transition function, and its state is
- * serialized into the partial state row (aggregate.c).  Groups are kept
+ * serialized into the partial state row (partial.c).  Groups are kept
  * in PostgreSQL's tuple hash table, the one hashed aggregation uses: keys
  * compare with the type's equality, NULL keys are equal, as in GROUP BY.
  *
@@ -350,7 +350,7 @@ NewGroup(LambdaFold *fold, MemoryContext cxt)
 		{
 			LambdaAggValue *v = MemoryContextAlloc(cxt, sizeof(LambdaAggValue));
 
-			AggregateInit(state->agg, v, cxt);
+			PartialInit(state->agg, v, cxt);
 			group->values[i] = PointerGetDatum(v);
 			group->isnull[i] = false;
 		}
@@ -403,7 +403,7 @@ Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group, MemoryContext 
 
 			for (a = 0; a < state->nargs; a++)
 				args[a] = ExecEvalExpr(state->args[a], econtext, &argnull[a]);
-			AggregateAdvance(state->agg, (LambdaAggValue *) DatumGetPointer(group->values[i]),
+			PartialAdvance(state->agg, (LambdaAggValue *) DatumGetPointer(group->values[i]),
 							 args, argnull, cxt);
 			continue;
 		}
@@ -501,7 +501,7 @@ FormPartialRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *keys,
 			MemoryContext old = MemoryContextSwitchTo(fold->econtext->ecxt_per_tuple_memory);
 
 			values[state->column] =
-				AggregateSerialize(state->agg,
+				PartialSerialize(state->agg,
 								   (LambdaAggValue *) DatumGetPointer(group->values[i]),
 								   &isnull[state->column], aggcxt);
 			MemoryContextSwitchTo(old);
@@ -622,9 +622,9 @@ FoldPrepareAll(LambdaLayout *layout, LambdaFold *fold)
 
 				state->agg = layout->aggs[column];
 				state->nargs = list_length(aggref->args) - 1;
-				if (state->nargs != AggregateNumArgs(state->agg))
+				if (state->nargs != PartialNumArgs(state->agg))
 					elog(ERROR, "partial view of lambda view %u passes %d arguments to an aggregate of %d",
-						 layout->viewid, state->nargs, AggregateNumArgs(state->agg));
+						 layout->viewid, state->nargs, PartialNumArgs(state->agg));
 				state->args = palloc(sizeof(ExprState *) * Max(state->nargs, 1));
 				for_each_from(alc, aggref->args, 1)
 					state->args[foreach_current_index(alc) - 1] =

@@ -15,8 +15,9 @@
  * group adds counts and sums (with the type's + operator), keeps the
  * smaller or larger min and max (with the type's btree order and the
  * column's collation), and merges other aggregates' states with their
- * combine functions (aggregate.c).  Group keys are equal when the type's equality says
- * so, as for GROUP BY, and NULL keys are equal to each other.
+ * combine functions (partial.c).  Group keys are equal when the type's
+ * equality says so, as for GROUP BY, and NULL keys are equal to each
+ * other.
  *
  * Layouts are cached per process for the life of the view, each in a
  * memory context of its own; a view's definition cannot change (ddl.c
@@ -285,7 +286,7 @@ LayoutBuild(LambdaLayout *layout)
 				case LAMBDA_STATE_GENERIC:
 					/* a combine function can fail where the query does not */
 					layout->fallible = true;
-					layout->aggs[i] = AggregateLookup(aggfnoid, aggref->inputcollid,
+					layout->aggs[i] = PartialLookup(aggfnoid, aggref->inputcollid,
 													  layout->context);
 					break;
 			}
@@ -552,7 +553,7 @@ LayoutMerge(LambdaLayout *layout, Datum *a, bool *anull, Datum *b, bool *bnull)
 					a[i] = b[i];
 				break;
 			case LAMBDA_STATE_GENERIC:
-				a[i] = AggregateMergeStates(layout->aggs[i], a[i], b[i]);
+				a[i] = PartialMergeStates(layout->aggs[i], a[i], b[i]);
 				break;
 		}
 	}

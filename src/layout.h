@@ -15,6 +15,7 @@
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 
+#include "partial.h"
 #include "viewdef.h"
 
 typedef struct LambdaLayout LambdaLayout;

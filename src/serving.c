@@ -32,7 +32,7 @@
  * are their merged states, in the types the view's own aggregates have;
  * avg divides the merged sum by the merged count as avg() does
  * internally; any other aggregate's merged state goes through its final
- * function (lambda.finalize, aggregate.c).  Expressions over them and
+ * function (lambda.finalize, partial.c).  Expressions over them and
  * HAVING are the definition's own, applied to the merged row.
  *
  *-------------------------------------------------------------------------

@@ -769,7 +769,7 @@ ViewDefPartialSql(LambdaViewDef *def)
 				break;
 			case LAMBDA_AGG_GENERIC:
 				{
-					/* the aggregate's own partial state (aggregate.c) */
+					/* the aggregate's own partial state (partial.c) */
 					Oid			aggfnoid = agg->aggref->aggfnoid;
 
 					appendStringInfo(&buf, "%s AS %s",
