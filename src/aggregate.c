@@ -68,7 +68,7 @@ static const SpecialisedAggregate specialised[] = {
 
 static const char *Refusal(Oid aggfnoid, const char **detail, const char **hint);
 static Oid	FunctionLanguage(Oid funcid);
-static bool ReceiveRunsUserCode(Oid type);
+static bool ReceiveIsUnsafe(Oid type);
 static bool IsWrapper(Oid funcid);
 
 /*
@@ -232,13 +232,14 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 		return *detail;
 
 	/*
-	 * A state that is not internal is read back with its type's receive
-	 * function, under the speed layer's lock: a domain's (even as an array
-	 * element, a range's subtype or a column) runs its CHECK.
+	 * A state that is not internal is kept in its type's binary format and
+	 * read back with its receive function, under the speed layer's lock: a
+	 * domain's (even as an array element, a range's subtype or a column)
+	 * runs its CHECK; an enum's reads a label, which ALTER TYPE can rename.
 	 */
-	if (transtype != INTERNALOID && ReceiveRunsUserCode(transtype))
+	if (transtype != INTERNALOID && ReceiveIsUnsafe(transtype))
 	{
-		*detail = "Its state type is or contains a domain or a composite type, whose reading runs code of its own.";
+		*detail = "Its state type is or contains a domain, a composite or an enum type, which lambda cannot keep in binary form and read back safely.";
 		return *detail;
 	}
 
@@ -263,19 +264,22 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 }
 
 /*
- * Does reading a value of this type with its receive function run code a
- * role wrote?  A domain's receive runs its CHECK constraints; an array,
- * range or multirange reads its elements, a composite its columns.
+ * Could reading back a value of this type, kept in its binary format, run
+ * code a role wrote or give another value?  A domain's receive runs its
+ * CHECK constraints; an enum's reads a label, which may have been renamed
+ * since; an array, range or multirange reads its elements, a composite its
+ * columns.
  */
 static bool
-ReceiveRunsUserCode(Oid type)
+ReceiveIsUnsafe(Oid type)
 {
 	for (;;)
 	{
 		char		typtype = get_typtype(type);
 		Oid			elem;
 
-		if (typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE)
+		if (typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE ||
+			typtype == TYPTYPE_ENUM)
 			return true;
 		if (typtype == TYPTYPE_RANGE)
 		{

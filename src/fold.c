@@ -141,7 +141,11 @@ FoldRows(int nviews, LambdaLayout **layouts, Relation rel, Tuplestorestate *rows
 
 	for (i = 0; i < nviews; i++)
 	{
-		LambdaFold *fold = layouts[i]->fold;
+		LambdaFold *fold;
+
+		/* the expressions may read the view, and rebuild its layout */
+		LayoutPin(layouts[i]);
+		fold = layouts[i]->fold;
 
 		if (fold == NULL)
 			fold = layouts[i]->fold = FoldBuild(layouts[i]);
@@ -183,6 +187,7 @@ FoldRows(int nviews, LambdaLayout **layouts, Relation rel, Tuplestorestate *rows
 		if (nrows > 1)
 			results[i] = GroupRows(layouts[i], folds[i], into);
 		folds[i]->dirty = false;
+		LayoutUnpin(layouts[i]);
 	}
 
 	if (slot != inslot)

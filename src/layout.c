@@ -31,6 +31,7 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
@@ -51,6 +52,9 @@
 #include "layout.h"
 
 static HTAB *layouts = NULL;
+
+static void Retire(LambdaLayout *layout, MemoryContext context);
+static void LayoutAtXactEnd(XactEvent event, void *arg);
 
 static void LayoutBuild(LambdaLayout *layout);
 static void LayoutInvalidate(Datum arg, Oid relid);
@@ -75,28 +79,46 @@ LayoutGet(Oid viewid)
 		layouts = hash_create("lambda layouts", 16, &ctl, HASH_ELEM | HASH_BLOBS);
 		CacheRegisterRelcacheCallback(LayoutInvalidate, (Datum) 0);
 		CacheRegisterSyscacheCallback(PROCOID, LayoutInvalidateAll, (Datum) 0);
+		RegisterXactCallback(LayoutAtXactEnd, NULL);
 	}
 
 	layout = hash_search(layouts, &viewid, HASH_ENTER, &found);
-	if (found && !layout->valid)
-		MemoryContextDelete(layout->context);
-	if (!found || !layout->valid)
+	if (!found)
 	{
+		memset(((char *) layout) + sizeof(Oid), 0, sizeof(LambdaLayout) - sizeof(Oid));
 		layout->valid = false;
-		layout->context = AllocSetContextCreate(TopMemoryContext, "lambda layout",
-												ALLOCSET_SMALL_SIZES);
+	}
+	if (!layout->valid)
+	{
+		LambdaLayout fresh;
+
+		/*
+		 * Build anew beside the old one, which a caller up the stack may
+		 * still be using (LayoutPin): its memory goes only when no caller
+		 * is.  A build that fails leaves the old one as it was.
+		 */
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.viewid = viewid;
+		fresh.context = AllocSetContextCreate(TopMemoryContext, "lambda layout",
+											  ALLOCSET_SMALL_SIZES);
 		PG_TRY();
 		{
-			LayoutBuild(layout);
+			LayoutBuild(&fresh);
 		}
 		PG_CATCH();
 		{
-			MemoryContextDelete(layout->context);
-			hash_search(layouts, &viewid, HASH_REMOVE, NULL);
+			MemoryContextDelete(fresh.context);
+			if (!found)
+				hash_search(layouts, &viewid, HASH_REMOVE, NULL);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
-		layout->valid = true;
+		fresh.pins = layout->pins;
+		fresh.retired = layout->retired;
+		if (layout->context != NULL)
+			Retire(&fresh, layout->context);
+		fresh.valid = true;
+		*layout = fresh;
 	}
 	return layout;
 }
@@ -167,20 +189,100 @@ LayoutInvalidateAll(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 /*
- * Forget a view's layout, when the view is gone.
+ * Forget a view's layout, when the view is gone (once no caller uses it).
  */
 void
 LayoutForget(Oid viewid)
 {
 	LambdaLayout *layout;
+	ListCell   *lc;
 
 	if (layouts == NULL)
 		return;
 	layout = hash_search(layouts, &viewid, HASH_FIND, NULL);
-	if (layout != NULL)
+	if (layout == NULL)
+		return;
+	if (layout->pins > 0)
 	{
+		layout->valid = false;
+		return;
+	}
+	if (layout->context != NULL)
 		MemoryContextDelete(layout->context);
-		hash_search(layouts, &viewid, HASH_REMOVE, NULL);
+	foreach(lc, layout->retired)
+		MemoryContextDelete(lfirst(lc));
+	list_free(layout->retired);
+	hash_search(layouts, &viewid, HASH_REMOVE, NULL);
+}
+
+/*
+ * Keep a layout's memory while the caller uses it: code a capture or a
+ * read runs (a key's function, a FILTER, a transition function, the outer
+ * query between rows) may change a function or the view, and read the view
+ * again, which builds its layout anew.  Unpinned by LayoutUnpin, or at the
+ * end of the transaction whatever happened.
+ */
+void
+LayoutPin(LambdaLayout *layout)
+{
+	layout->pins++;
+}
+
+void
+LayoutUnpin(LambdaLayout *layout)
+{
+	ListCell   *lc;
+
+	/* 0 already when the transaction ended first (a held cursor) */
+	if (layout->pins == 0 || --layout->pins > 0)
+		return;
+	foreach(lc, layout->retired)
+		MemoryContextDelete(lfirst(lc));
+	list_free(layout->retired);
+	layout->retired = NIL;
+}
+
+/*
+ * A layout's old memory, replaced by a new build: freed now, or when its
+ * last user unpins it.
+ */
+static void
+Retire(LambdaLayout *layout, MemoryContext context)
+{
+	MemoryContext old;
+
+	if (layout->pins == 0)
+	{
+		MemoryContextDelete(context);
+		return;
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	layout->retired = lappend(layout->retired, context);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * At the end of a transaction no caller uses a layout any more, also after
+ * an error that skipped its LayoutUnpin.
+ */
+static void
+LayoutAtXactEnd(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS status;
+	LambdaLayout *layout;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PREPARE && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	hash_seq_init(&status, layouts);
+	while ((layout = hash_seq_search(&status)) != NULL)
+	{
+		if (layout->pins > 0)
+		{
+			layout->pins = 1;
+			LayoutUnpin(layout);
+		}
 	}
 }
 

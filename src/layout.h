@@ -44,6 +44,8 @@ struct LambdaLayout
 	bool	   *hasHash;
 	FmgrInfo   *eqFn;			/* per key column */
 	struct LambdaFold *fold;	/* capture's prepared expressions, or NULL */
+	int			pins;			/* callers using it (LayoutPin) */
+	List	   *retired;		/* memory of older builds they may still use */
 };
 
 /*
@@ -72,6 +74,8 @@ extern LambdaLayout *LayoutGet(Oid viewid);
 extern LambdaLayout *LayoutFind(Oid viewid);
 extern bool LayoutHasId(Oid viewid, int64 id);
 extern void LayoutForget(Oid viewid);
+extern void LayoutPin(LambdaLayout *layout);
+extern void LayoutUnpin(LambdaLayout *layout);
 #include "utils/relcache.h"
 
 extern void LayoutCheckBatchTable(LambdaLayout *layout, Relation batch);

@@ -392,6 +392,7 @@ BeginLookup(CustomScanState *node, EState *estate, int eflags)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(state->funcid));
 	SpeedCheckReadable(state->viewid);
 	state->layout = LayoutGet(state->viewid);
+	LayoutPin(state->layout);	/* until EndLookup */
 	ServingCheckOwnerReads(state->layout);
 	SpeedCheckColumns(desc, state->layout->desc, state->viewid);
 
@@ -520,5 +521,9 @@ RescanLookup(CustomScanState *node)
 static void
 EndLookup(CustomScanState *node)
 {
-	LookupReset((LookupState *) node);
+	LookupState *state = (LookupState *) node;
+
+	LookupReset(state);
+	if (state->layout != NULL)
+		LayoutUnpin(state->layout);
 }

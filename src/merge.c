@@ -324,6 +324,7 @@ MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
 	MergeScan  *scan = palloc0(sizeof(MergeScan));
 
 	scan->layout = layout;
+	LayoutPin(layout);			/* until MergeEnd: the outer query runs between rows */
 	scan->context = context;
 	scan->rowcxt = AllocSetContextCreate(context, "lambda merge row",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -476,6 +477,7 @@ MergeEnd(MergeScan *scan)
 	}
 	else
 		EndFast(scan);
+	LayoutUnpin(scan->layout);
 	MemoryContextDelete(scan->context);
 }
 

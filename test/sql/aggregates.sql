@@ -279,6 +279,13 @@ CREATE FUNCTION pos_sf(pos8[], int8) RETURNS pos8[]
     LANGUAGE sql IMMUTABLE AS 'SELECT coalesce($1, ''{}'') || $2::pos8';
 CREATE AGGREGATE pos_collect(int8) (SFUNC = pos_sf, STYPE = pos8[], COMBINEFUNC = pg_catalog.array_cat);
 SELECT lambda.create_view('bad', 'SELECT k, pos_collect(i8) FROM obs GROUP BY k');
+-- a state kept by an enum's label, which ALTER TYPE ... RENAME VALUE changes
+CREATE TYPE lvl AS ENUM ('low', 'high');
+CREATE AGGREGATE lvl_top(lvl) (SFUNC = pg_catalog.enum_larger, STYPE = lvl,
+                               COMBINEFUNC = pg_catalog.enum_larger);
+SELECT lambda.create_view('bad', 'SELECT k, lvl_top((CASE WHEN u > 4 THEN ''high'' ELSE ''low'' END)::lvl) FROM obs GROUP BY k');
+DROP AGGREGATE lvl_top(lvl);
+DROP TYPE lvl;
 -- an extension's parameters are constants (states of different t-digest
 -- compressions do not merge)
 SELECT lambda.create_view('bad', 'SELECT k, tdigest_percentile(f8, u, 0.5) FROM obs GROUP BY k');
@@ -286,6 +293,29 @@ SELECT lambda.create_view('bad', 'SELECT k, hll_add_agg(hll_hash_integer(u), u %
 DROP AGGREGATE cat_agg(int8), pos_collect(int8);
 DROP FUNCTION cat_sf(text, int8), pos_sf(pos8[], int8);
 DROP DOMAIN pos8;
+
+-- A capture whose key function changes a function (which invalidates every
+-- view's prepared expressions) and reads the view (which prepares them
+-- anew) goes on with the expressions it started with
+CREATE TABLE mc (k int);
+SELECT lambda.create_master('mc');
+CREATE FUNCTION side(int) RETURNS int VOLATILE LANGUAGE plpgsql AS $$
+BEGIN
+    IF $1 = 2 AND current_setting('lambda_test.once', true) IS DISTINCT FROM 'x' THEN
+        PERFORM set_config('lambda_test.once', 'x', true);
+        CREATE OR REPLACE FUNCTION public.dummy() RETURNS int LANGUAGE sql AS 'SELECT 1';
+        PERFORM count(*) FROM public.vc;
+    END IF;
+    RETURN $1;
+END $$;
+CREATE FUNCTION key_of(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN RETURN public.side($1); END $$;
+SELECT lambda.create_view('vc', 'SELECT key_of(k) AS g, count(*) AS n FROM mc GROUP BY 1');
+INSERT INTO mc SELECT i % 3 FROM generate_series(1, 100) i;
+SELECT * FROM vc ORDER BY g;
+SELECT lambda.drop_view('vc');
+DROP TABLE mc;
+DROP FUNCTION key_of(int), side(int), dummy();
 
 -- Partial states are lambda's alone: no input, no cast, and the final step
 -- checks whose state it reads
