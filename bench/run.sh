@@ -14,6 +14,8 @@
 #   8. clean restart: start to fast path    vs  start to reading the batch table;
 #      after a crash: slow-path point query vs  the query on the master, while the
 #      recovery batch runs, and the time until the fast path is back
+#   9. COPY into a master with a view of    vs  COPY into a plain table
+#      stddev, hll and tdigest (capture by the aggregates' own transition)
 #
 #   bench/run.sh [--rows N] [--copy-rows N] [--groups N] [--fresh N]
 #                [--seconds S] [--clients C] [--trials N] [--out DIR]
