@@ -114,7 +114,41 @@ DROP EVENT TRIGGER lambda_ddl_end;
 CREATE EVENT TRIGGER lambda_ddl_end ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE TABLE', 'CREATE VIEW',
                  'CREATE SCHEMA', 'CREATE AGGREGATE', 'CREATE FUNCTION',
-                 'ALTER FUNCTION', 'ALTER ROUTINE')
+                 'ALTER FUNCTION', 'ALTER ROUTINE', 'ALTER AGGREGATE', 'ALTER TYPE',
+                 'ALTER DOMAIN', 'ALTER SCHEMA', 'ALTER EXTENSION', 'ALTER OPERATOR',
+                 'ALTER COLLATION')
     EXECUTE FUNCTION lambda.on_ddl_end();
 COMMENT ON FUNCTION lambda.on_ddl_end() IS
-'follows the owner of lambda views, refuses to replace their definition or the functions and aggregates they compute with, and gives new partitions of masters their capture triggers';
+'follows the owner of lambda views, refuses to replace their definition or the functions and aggregates they compute with, keeps their stored query current after renames, and gives new partitions of masters their capture triggers';
+
+/*
+ * The catalog keeps each view's analyzed query beside its text (src/ddl.c):
+ * after a rename of what the view reads, the text is deparsed again from
+ * it, so that a dump's text still reads.  A restore analyzes the text anew
+ * (src/restore.c).  0.2's views get theirs from their stored text.
+ */
+ALTER TABLE lambda.view ADD COLUMN query_tree text;
+COMMENT ON COLUMN lambda.view.query_tree IS
+'the analyzed query, which names objects by OID (internal: a restore analyzes query again)';
+CREATE FUNCTION lambda.query_tree(view regclass)
+RETURNS text
+AS 'MODULE_PATHNAME', 'query_tree'
+LANGUAGE C STRICT VOLATILE;
+DO $$
+DECLARE
+    v regclass;
+    t text;
+BEGIN
+    FOR v IN SELECT l.view FROM lambda.view l
+    LOOP
+        t := lambda.query_tree(v);
+        IF t IS NULL THEN
+            RAISE WARNING 'the query of lambda view % no longer reads as stored', v
+                USING DETAIL = 'Something it names was renamed. A dump of this database would not restore the view.',
+                      HINT = 'Drop the view and create it again with lambda.create_view().';
+        ELSE
+            UPDATE lambda.view SET query_tree = t WHERE view OPERATOR(pg_catalog.=) v;
+        END IF;
+    END LOOP;
+END $$;
+DROP FUNCTION lambda.query_tree(regclass);

@@ -128,6 +128,18 @@ CatalogHasIds(void)
 }
 
 /*
+ * Does the catalog keep each view's analyzed query (query_tree, from 0.3
+ * on), which a rename leaves meaning the same objects (ddl.c)?
+ */
+bool
+CatalogHasQueryTrees(void)
+{
+	Oid			catalog = get_relname_relid("view", get_namespace_oid(LAMBDA_SCHEMA_NAME, false));
+
+	return get_attnum(catalog, "query_tree") != InvalidAttrNumber;
+}
+
+/*
  * SQL for the id of the lambda.view row called alias: its id column, or at
  * 0.1 the view's OID.
  */

@@ -32,6 +32,7 @@ extern void CheckViewOwner(Oid viewid);
 extern bool CatalogIsMaster(Oid relid);
 extern Oid	CatalogInternalNamespace(void);
 extern bool CatalogHasIds(void);
+extern bool CatalogHasQueryTrees(void);
 extern char *CatalogIdColumn(const char *alias);
 extern int64 CatalogNextViewId(Oid viewid);
 extern Oid	CatalogViewById(int64 id);

@@ -37,10 +37,10 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "tcop/deparse_utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
-#include "tcop/deparse_utility.h"
 
 #include "catalog.h"
 #include "ddl.h"
@@ -48,12 +48,14 @@
 #include "identity.h"
 #include "lambda.h"
 #include "schedule.h"
+#include "viewdef.h"
 
 PG_FUNCTION_INFO_V1(on_ddl_start);
 PG_FUNCTION_INFO_V1(on_ddl_end);
 PG_FUNCTION_INFO_V1(on_sql_drop);
 
 static void RefuseChangedFunctions(void);
+static void RefreshStoredQueries(void);
 static bool ChangesWhatRuns(Node *parsetree);
 static EventTriggerData *CheckEventTrigger(FunctionCallInfo fcinfo, const char *name);
 static bool DropsLambda(Node *parsetree);
@@ -208,7 +210,7 @@ on_ddl_end(PG_FUNCTION_ARGS)
 	uint64		i;
 	int			ret;
 
-	(void) CheckEventTrigger(fcinfo, "lambda.on_ddl_end()");
+	EventTriggerData *trigdata = CheckEventTrigger(fcinfo, "lambda.on_ddl_end()");
 
 	SPI_connect();
 	IdentityBecomeCatalogOwner(&save);
@@ -245,6 +247,8 @@ on_ddl_end(PG_FUNCTION_ARGS)
 
 	CapturePartitions();
 	RefuseChangedFunctions();
+	if (strncmp(GetCommandTagName(trigdata->tag), "ALTER ", 6) == 0)
+		RefreshStoredQueries();
 
 	IdentityRestore(&save);
 	SPI_finish();
@@ -321,6 +325,62 @@ RefuseChangedFunctions(void)
 				 errdetail("The view's layers keep partial states computed with it as it was."),
 				 errhint("Drop the view with lambda.drop_view(), change the function, and create the view again.")));
 	}
+}
+
+/*
+ * A rename, or a move to another schema, of what a view reads (its master,
+ * a column, a function, an aggregate, a type, a schema, an extension) does
+ * not change what the view computes, whose layers name everything by OID.
+ * But its stored query names them by name, and a restore reads it: deparse
+ * the view's analyzed query again (viewdef.c), now with the new names, and
+ * keep the text current.  Objects a view reads cannot be dropped under it.
+ * Caller is connected to SPI and acts as the catalog owner.
+ */
+static void
+RefreshStoredQueries(void)
+{
+	List	   *views = NIL;
+	List	   *queries = NIL;
+	List	   *trees = NIL;
+	ListCell   *lv;
+	ListCell   *lq;
+	ListCell   *lt;
+	uint64		i;
+	int			nestLevel;
+	bool		isnull;
+
+	if (!CatalogHasQueryTrees())
+		return;
+	if (SPI_execute("SELECT view, query, query_tree FROM lambda.view "
+					"WHERE query_tree IS NOT NULL", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		views = lappend_oid(views, DatumGetObjectId(SPI_getbinval(row, desc, 1, &isnull)));
+		queries = lappend(queries, SPI_getvalue(row, desc, 2));
+		trees = lappend(trees, SPI_getvalue(row, desc, 3));
+	}
+
+	nestLevel = ViewDefPinSettings();
+	forthree(lv, views, lq, queries, lt, trees)
+	{
+		char	   *query = ViewDefDeparseTree(lfirst(lt));
+
+		if (strcmp(query, lfirst(lq)) != 0)
+		{
+			Oid			argtypes[2] = {TEXTOID, OIDOID};
+			Datum		values[2];
+
+			values[0] = CStringGetTextDatum(query);
+			values[1] = ObjectIdGetDatum(lfirst_oid(lv));
+			CatalogExec("UPDATE lambda.view SET query = $1 WHERE view = $2",
+						2, argtypes, values, NULL);
+		}
+	}
+	ViewDefUnpinSettings(nestLevel);
 }
 
 /*

@@ -71,10 +71,14 @@
 
 PG_FUNCTION_INFO_V1(on_view_restore);
 PG_FUNCTION_INFO_V1(normalized_query);
+PG_FUNCTION_INFO_V1(query_tree);
 
 static bool InternalRelationsInPlace(int64 id, Oid batchTable, Oid partialView);
 static bool IsNamed(Oid relid, const char *name);
 static int	Column(TupleDesc desc, const char *name);
+static HeapTuple RestoreRow(TriggerData *trigdata);
+static Oid	RowView(TriggerData *trigdata);
+static bool RowInPlace(TriggerData *trigdata);
 static void RestoreLinkTriggers(Oid viewid, int64 id, Oid master);
 
 /*
@@ -91,6 +95,95 @@ Datum
 on_view_restore(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	HeapTuple	volatile result = NULL;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("lambda.on_view_restore() must be fired BEFORE INSERT FOR EACH ROW")));
+
+	/* create_view's own row */
+	if (RowInPlace(trigdata))
+		return PointerGetDatum(trigdata->tg_trigtuple);
+
+	/*
+	 * A row that cannot be restored loses its own view, with a warning, not
+	 * every view of the dump: one failed row would fail the COPY of the
+	 * whole catalog.
+	 */
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		result = RestoreRow(trigdata);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("lambda view \"%s\" was not restored: %s",
+						RelationDisplayName(RowView(trigdata)), edata->message),
+				 errdetail("The rows of its master are restored; reading the view fails until it is defined again."),
+				 errhint("Drop the view and create it again with lambda.create_view().")));
+		FreeErrorData(edata);
+		return PointerGetDatum(NULL);
+	}
+	PG_END_TRY();
+	return PointerGetDatum(result);
+}
+
+/*
+ * Does the row name internal relations that exist under its id's names?
+ */
+static bool
+RowInPlace(TriggerData *trigdata)
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	HeapTuple	tuple = trigdata->tg_trigtuple;
+	bool		isnull;
+
+	return InternalRelationsInPlace(DatumGetInt64(heap_getattr(tuple, Column(desc, "id") + 1,
+															   desc, &isnull)),
+									DatumGetObjectId(heap_getattr(tuple, Column(desc, "batch_table") + 1,
+																  desc, &isnull)),
+									DatumGetObjectId(heap_getattr(tuple, Column(desc, "partial_view") + 1,
+																  desc, &isnull)));
+}
+
+/*
+ * The view a catalog row names.
+ */
+static Oid
+RowView(TriggerData *trigdata)
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	bool		isnull;
+
+	return DatumGetObjectId(heap_getattr(trigdata->tg_trigtuple, Column(desc, "view") + 1,
+										 desc, &isnull));
+}
+
+/*
+ * on_view_restore's work on one row: the row to insert.
+ */
+static HeapTuple
+RestoreRow(TriggerData *trigdata)
+{
 	TupleDesc	desc;
 	HeapTuple	tuple;
 	Datum	   *values;
@@ -110,13 +203,6 @@ on_view_restore(PG_FUNCTION_ARGS)
 	const char *reset[] = {"batch_started", "batch_finished", "batch_duration",
 	"batch_groups", "batch_snapshot"};
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("lambda.on_view_restore() must be fired BEFORE INSERT FOR EACH ROW")));
 
 	tuple = trigdata->tg_trigtuple;
 	desc = RelationGetDescr(trigdata->tg_relation);
@@ -131,7 +217,7 @@ on_view_restore(PG_FUNCTION_ARGS)
 	if (InternalRelationsInPlace(id,
 								 DatumGetObjectId(values[Column(desc, "batch_table")]),
 								 DatumGetObjectId(values[Column(desc, "partial_view")])))
-		return PointerGetDatum(tuple);
+		return tuple;
 
 	if (get_rel_relkind(viewid) != RELKIND_VIEW)
 		ereport(ERROR,
@@ -183,6 +269,13 @@ on_view_restore(PG_FUNCTION_ARGS)
 										   CatalogInternalNamespace()));
 	replace[Column(desc, "batch_table")] = true;
 	replace[Column(desc, "partial_view")] = true;
+	/* the dumped tree names the dumped database's OIDs: analyzed anew */
+	if (CatalogHasQueryTrees())
+	{
+		values[Column(desc, "query_tree")] = CStringGetTextDatum(ViewDefQueryTree(def));
+		isnull[Column(desc, "query_tree")] = false;
+		replace[Column(desc, "query_tree")] = true;
+	}
 	for (i = 0; i < lengthof(reset); i++)
 	{
 		isnull[Column(desc, reset[i])] = true;
@@ -191,7 +284,7 @@ on_view_restore(PG_FUNCTION_ARGS)
 	ViewDefUnpinSettings(nestLevel);
 	SPI_finish();
 
-	return PointerGetDatum(heap_modify_tuple(tuple, desc, values, isnull, replace));
+	return heap_modify_tuple(tuple, desc, values, isnull, replace);
 }
 
 /*
@@ -500,6 +593,73 @@ normalized_query(PG_FUNCTION_ARGS)
 		IdentityRestore(&save);
 		if (def->master == entry.master)
 			result = MemoryContextStrdup(oldcxt, def->querySql);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		result = NULL;
+	}
+	PG_END_TRY();
+	SPI_finish();
+
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+/*
+ * query_tree(view regclass) returns text
+ *
+ * For the update from 0.2, whose catalog kept a view's query as text only:
+ * the query analyzed as a restore analyzes it (as the catalog owner,
+ * restricted, under the pinned settings), as the tree 0.3 keeps beside it
+ * (ddl.c deparses it again after a rename).  NULL when the text no longer
+ * reads (something it names was renamed since), or reads another master.
+ */
+Datum
+query_tree(PG_FUNCTION_ARGS)
+{
+	Oid			viewid = PG_GETARG_OID(0);
+	LambdaViewEntry entry;
+	char	   *query;
+	char	   *volatile result = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(viewid)};
+	bool		isnull;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	SPI_connect();
+	CatalogGetViewOrError(viewid, &entry);
+	if (SPI_execute_with_args("SELECT query FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "lambda view %u has no query", viewid);
+	query = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											  1, &isnull));
+
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		LambdaIdentity save;
+		LambdaViewDef *def;
+		int			nestLevel = ViewDefPinSettings();
+
+		IdentityBecomeCatalogOwner(&save);
+		SetUserIdAndSecContext(GetUserId(), save.secContext |
+							   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+		def = ViewDefAnalyze(query, true);
+		IdentityRestore(&save);
+		ViewDefUnpinSettings(nestLevel);
+		if (def->master == entry.master)
+			result = MemoryContextStrdup(oldcxt, ViewDefQueryTree(def));
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;

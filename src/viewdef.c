@@ -702,6 +702,31 @@ ViewDefQuerySql(LambdaViewDef *def)
 }
 
 /*
+ * The analyzed definition, as text (nodeToString): what the catalog keeps
+ * beside the deparsed query, so that the query can be deparsed again after
+ * a rename (ddl.c).  It names objects by OID: a dump keeps only the query,
+ * and a restore analyzes that again.
+ */
+char *
+ViewDefQueryTree(LambdaViewDef *def)
+{
+	return nodeToString(def->query);
+}
+
+/*
+ * The query of a kept analyzed definition, deparsed under the pinned
+ * settings (which the caller sets): the objects it reads under their
+ * names now.
+ */
+char *
+ViewDefDeparseTree(const char *tree)
+{
+	Query	   *query = castNode(Query, stringToNode(tree));
+
+	return pg_get_querydef(query, false);
+}
+
+/*
  * One aggregate call of the partial-state query.
  */
 static char *

@@ -50,6 +50,8 @@ typedef struct LambdaViewDef
 
 extern LambdaViewDef *ViewDefAnalyze(const char *queryString, bool restoring);
 extern char *ViewDefQuerySql(LambdaViewDef *def);
+extern char *ViewDefQueryTree(LambdaViewDef *def);
+extern char *ViewDefDeparseTree(const char *tree);
 extern char *ViewDefPartialSql(LambdaViewDef *def);
 extern char *ViewDefKeyList(LambdaViewDef *def);
 extern int	ViewDefPinSettings(void);

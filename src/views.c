@@ -157,6 +157,17 @@ create_view(PG_FUNCTION_ARGS)
 				"VALUES ($1, $2, $3, $4, $5)",
 				hasIds ? 6 : 5, argtypes, values, NULL);
 
+	if (CatalogHasQueryTrees())
+	{
+		Oid			treeTypes[2] = {TEXTOID, OIDOID};
+		Datum		treeValues[2];
+
+		treeValues[0] = CStringGetTextDatum(ViewDefQueryTree(def));
+		treeValues[1] = ObjectIdGetDatum(viewid);
+		CatalogExec("UPDATE lambda.view SET query_tree = $1 WHERE view = $2",
+					2, treeTypes, treeValues, NULL);
+	}
+
 	if (schedule != NULL)
 		SetSchedule(viewid, schedule, 0);
 

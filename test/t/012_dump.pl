@@ -205,4 +205,56 @@ for my $format ('custom', 'plain', 'parallel')
 	$dst->stop;
 }
 
+# Renames of what a view reads: a master's column, the master, a function,
+# and a new function under the old name.  The layers read by OID; the
+# stored query, which a restore reads, follows the renames (deparsed again
+# from the analyzed query), so a restore computes what the view computed.
+src(q{
+	CREATE TABLE r (k int NOT NULL, x int);
+	SELECT lambda.create_master('r');
+	CREATE FUNCTION public.rk(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1 % 3';
+	INSERT INTO r SELECT i, i FROM generate_series(1, 30) i;
+	SELECT lambda.create_view('rv', 'SELECT rk(k) AS g, sum(x) AS s, count(*) AS n FROM r GROUP BY 1');
+	ALTER TABLE r RENAME COLUMN x TO y;
+	ALTER FUNCTION public.rk(int) RENAME TO rk_old;
+	CREATE FUNCTION public.rk(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT 42';
+	ALTER TABLE r RENAME TO r2;
+	INSERT INTO r2 VALUES (100, 1);
+});
+my $rquery = q{SELECT public.rk_old(k) AS g, sum(y) AS s, count(*) AS n FROM public.r2 GROUP BY 1};
+like(src(q{SELECT query FROM lambda.view WHERE view = 'rv'::regclass}),
+	qr/rk_old.*sum\(y\).*r2/s, 'renames: the stored query follows them');
+is(differences($src, 'rv', $rquery), '0', 'renames: the view is exact');
+($ret, $err) = run_cmd('pg_dump', '-Fc', '-f', "$dumpdir/renamed.dump", '-d', $src->connstr('postgres'));
+is($ret, 0, 'renames: pg_dump succeeds');
+my $rdst = lambda_node('restored_renames');
+$rdst->safe_psql('postgres', q{CREATE ROLE alice LOGIN; CREATE ROLE bob LOGIN});
+($ret, $err) = run_cmd('pg_restore', '--exit-on-error', '-d', $rdst->connstr('postgres'),
+	"$dumpdir/renamed.dump");
+is($ret, 0, 'renames: the restore succeeds');
+is($err, '', 'renames: the restore prints nothing on stderr');
+is(differences($rdst, 'rv', $rquery), '0', 'renames: the restored view computes what it computed');
+ok(wait_fast($rdst, 'rv'), 'renames: and is back on the fast path');
+$rdst->stop;
+
+# A catalog row a restore cannot read (here: edited to call a function that
+# does not exist) loses its own view, with a warning, not every view
+($ret, $err) = run_cmd('pg_dump', '-Fp', '-f', "$dumpdir/renamed.sql", '-d', $src->connstr('postgres'));
+my $broken = slurp_file("$dumpdir/renamed.sql");
+$broken =~ s{(^COPY lambda\.view .*?^\\\.$)}{(my $b = $1) =~ s/public\.rk_old\(/public.no_such_function(/; $b}mse;
+like($broken, qr/no_such_function/, 'the edited dump calls a missing function');
+open(my $fh, '>', "$dumpdir/broken.sql") or die;
+print $fh $broken;
+close($fh);
+my $bdst = lambda_node('restored_broken');
+$bdst->safe_psql('postgres', q{CREATE ROLE alice LOGIN; CREATE ROLE bob LOGIN});
+($ret, $err) = run_cmd('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $bdst->connstr('postgres'),
+	'-f', "$dumpdir/broken.sql");
+is($ret, 0, 'broken row: the restore goes through');
+like($err, qr/WARNING:  lambda view "(public\.)?rv" was not restored/, 'broken row: a warning names the view');
+is($bdst->safe_psql('postgres', q{SELECT string_agg(view::text, ',' ORDER BY view::text) FROM lambda.view}),
+	'bobs,pv,v', 'broken row: the other views are restored');
+is(differences($bdst, 'v', $query), '0', 'broken row: and exact');
+$bdst->stop;
+
 done_testing();
