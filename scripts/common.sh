@@ -87,8 +87,9 @@ copy_source_tree() {
 # set -e is off when the caller tests our status (if ! build_and_install).
 build_and_install() {
     local src=$1
+    shift
     echo "=== build ==="
-    as_test_user make -C "$src" -j"$(nproc)" PG_CONFIG="$PG_CONFIG" || return 1
+    as_test_user make -C "$src" -j"$(nproc)" PG_CONFIG="$PG_CONFIG" "$@" || return 1
     echo "=== install ==="
     as_root make -C "$src" install PG_CONFIG="$PG_CONFIG" || return 1
 }

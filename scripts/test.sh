@@ -58,7 +58,7 @@ summary() {  # summary PASSED FAILED [SKIPPED]
     fi
 }
 
-if ! build_and_install "$SCRATCH"; then
+if ! build_and_install "$SCRATCH" WERROR=1; then
     echo "test: build or install failed"
     summary 0 "$((TOTAL > 0 ? TOTAL : 1))"
     exit 1

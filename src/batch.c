@@ -63,8 +63,8 @@
 #include "shmem.h"
 #include "speed.h"
 
-PG_FUNCTION_INFO_V1(run_batch);
-PG_FUNCTION_INFO_V1(scheduled_batch);
+LAMBDA_FUNCTION(run_batch);
+LAMBDA_FUNCTION(scheduled_batch);
 
 static Tuplestorestate *ComputeUnderSnapshot(Oid partialView, Snapshot snap);
 static void Publish(LambdaViewEntry *entry, Tuplestorestate *groups);

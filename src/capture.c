@@ -61,8 +61,8 @@
 #include "shmem.h"
 #include "speed.h"
 
-PG_FUNCTION_INFO_V1(capture);
-PG_FUNCTION_INFO_V1(capture_row);
+LAMBDA_FUNCTION(capture);
+LAMBDA_FUNCTION(capture_row);
 
 /*
  * One partial state row captured in this transaction: the merge of the

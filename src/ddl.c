@@ -50,9 +50,9 @@
 #include "schedule.h"
 #include "viewdef.h"
 
-PG_FUNCTION_INFO_V1(on_ddl_start);
-PG_FUNCTION_INFO_V1(on_ddl_end);
-PG_FUNCTION_INFO_V1(on_sql_drop);
+LAMBDA_FUNCTION(on_ddl_start);
+LAMBDA_FUNCTION(on_ddl_end);
+LAMBDA_FUNCTION(on_sql_drop);
 
 static void RefuseChangedFunctions(void);
 static void RefreshStoredQueries(void);

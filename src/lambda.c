@@ -30,9 +30,9 @@ PG_MODULE_MAGIC;
 
 bool		lambda_preloaded = false;
 
-void		_PG_init(void);
+PGDLLEXPORT void _PG_init(void);
 
-PG_FUNCTION_INFO_V1(lambda_check_preloaded);
+LAMBDA_FUNCTION(lambda_check_preloaded);
 
 /*
  * Module load callback

@@ -14,6 +14,8 @@
 #ifndef LAMBDA_H
 #define LAMBDA_H
 
+#include "fmgr.h"
+
 /* Name of the extension, its schema and its library */
 #define LAMBDA_EXTENSION_NAME	"lambda"
 #define LAMBDA_SCHEMA_NAME		"lambda"
@@ -25,5 +27,15 @@
 extern bool lambda_preloaded;
 
 extern void LambdaCheckPreloaded(void);
+
+/*
+ * PG_FUNCTION_INFO_V1 for an SQL-callable function, which PostgreSQL looks
+ * up by name: exported, where the Makefile hides every other symbol of this
+ * library, which every backend loads.  (PostgreSQL 15's macro exports only
+ * the info function; 16 exports both.)
+ */
+#define LAMBDA_FUNCTION(funcname) \
+	PG_FUNCTION_INFO_V1(funcname); \
+	extern PGDLLEXPORT Datum funcname(PG_FUNCTION_ARGS)
 
 #endif							/* LAMBDA_H */

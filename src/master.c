@@ -49,8 +49,8 @@
 #include "lambda.h"
 #include "master.h"
 
-PG_FUNCTION_INFO_V1(create_master);
-PG_FUNCTION_INFO_V1(master_guard);
+LAMBDA_FUNCTION(create_master);
+LAMBDA_FUNCTION(master_guard);
 
 /*
  * Refuse a relation that cannot be a master.  Checked when a table becomes a

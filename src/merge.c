@@ -54,9 +54,9 @@
 #include "serving.h"
 #include "speed.h"
 
-PG_FUNCTION_INFO_V1(merged);
-PG_FUNCTION_INFO_V1(serve);
-PG_FUNCTION_INFO_V1(exact);
+LAMBDA_FUNCTION(merged);
+LAMBDA_FUNCTION(serve);
+LAMBDA_FUNCTION(exact);
 
 /* A speed layer group, and whether a batch row took it */
 typedef struct MergeGroup

@@ -55,16 +55,17 @@
 #include "utils/syscache.h"
 
 #include "aggregate.h"
+#include "lambda.h"
 #include "partial.h"
 
-PG_FUNCTION_INFO_V1(lambda_state_in);
-PG_FUNCTION_INFO_V1(lambda_state_out);
-PG_FUNCTION_INFO_V1(partial_agg_trans);
-PG_FUNCTION_INFO_V1(partial_agg_final);
-PG_FUNCTION_INFO_V1(partial_agg_combine);
-PG_FUNCTION_INFO_V1(partial_agg_serial);
-PG_FUNCTION_INFO_V1(partial_agg_deserial);
-PG_FUNCTION_INFO_V1(finalize);
+LAMBDA_FUNCTION(lambda_state_in);
+LAMBDA_FUNCTION(lambda_state_out);
+LAMBDA_FUNCTION(partial_agg_trans);
+LAMBDA_FUNCTION(partial_agg_final);
+LAMBDA_FUNCTION(partial_agg_combine);
+LAMBDA_FUNCTION(partial_agg_serial);
+LAMBDA_FUNCTION(partial_agg_deserial);
+LAMBDA_FUNCTION(finalize);
 
 struct LambdaAggregate
 {

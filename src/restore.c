@@ -69,9 +69,9 @@
 #include "viewdef.h"
 #include "views.h"
 
-PG_FUNCTION_INFO_V1(on_view_restore);
-PG_FUNCTION_INFO_V1(normalized_query);
-PG_FUNCTION_INFO_V1(query_tree);
+LAMBDA_FUNCTION(on_view_restore);
+LAMBDA_FUNCTION(normalized_query);
+LAMBDA_FUNCTION(query_tree);
 
 static bool InternalRelationsInPlace(int64 id, Oid batchTable, Oid partialView);
 static bool IsNamed(Oid relid, const char *name);

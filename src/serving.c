@@ -64,10 +64,10 @@
 #include "serving.h"
 #include "speed.h"
 
-PG_FUNCTION_INFO_V1(speed);
-PG_FUNCTION_INFO_V1(fast_path);
-PG_FUNCTION_INFO_V1(speed_status);
-PG_FUNCTION_INFO_V1(settle_rounds);
+LAMBDA_FUNCTION(speed);
+LAMBDA_FUNCTION(fast_path);
+LAMBDA_FUNCTION(speed_status);
+LAMBDA_FUNCTION(settle_rounds);
 
 static char *AggregateValue(LambdaAgg *agg, TupleDesc desc);
 static LambdaAgg *FindAggregate(LambdaViewDef *def, Aggref *aggref);

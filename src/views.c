@@ -74,9 +74,9 @@
 #include "viewdef.h"
 #include "views.h"
 
-PG_FUNCTION_INFO_V1(create_view);
-PG_FUNCTION_INFO_V1(alter_schedule);
-PG_FUNCTION_INFO_V1(drop_view);
+LAMBDA_FUNCTION(create_view);
+LAMBDA_FUNCTION(alter_schedule);
+LAMBDA_FUNCTION(drop_view);
 
 static void CheckDefinePrivileges(LambdaViewDef *def);
 static Oid	CreateUserView(RangeVar *rv, Oid nspid, LambdaViewDef *def);
