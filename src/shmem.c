@@ -15,7 +15,12 @@
  *
  * Locking: lambda_shared->lock guards slot allocation in the registry and
  * the database slots (exclusive to change, shared to look up).  Each view
- * slot's lock guards that view's state (see speed.c).  A process never
+ * slot's lock guards that view's state (see speed.c).  A slot's identity
+ * (dbid, viewid) changes only under both the registry lock and the slot's
+ * lock, exclusively, taken in that order: a pointer to a slot stays a
+ * pointer into the registry (which never moves), but means a view only
+ * while the caller holds the slot's lock and has checked its identity
+ * (SharedViewLock, SharedViewLockIfStill).  A process never
  * waits for the registry lock while holding a view lock.
  *
  * A crash restart re-creates all of it empty; speed.c treats a view without
@@ -212,6 +217,12 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 	}
 	if (create && free != NULL)
 	{
+		/*
+		 * A process that found this slot before it was freed may be waiting
+		 * for its lock: it sees the new identity once it has the lock
+		 * (SharedViewLock), never a half-made slot.
+		 */
+		LWLockAcquire(&free->lock, LW_EXCLUSIVE);
 		free->dbid = dbid;
 		free->viewid = viewid;
 		free->creatorXid = GetTopTransactionIdIfAny();
@@ -238,6 +249,7 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 					LAMBDA_REASON_LEN);
 			free->slowSince = GetCurrentTimestamp();
 		}
+		LWLockRelease(&free->lock);
 	}
 	else
 		free = NULL;
@@ -246,11 +258,52 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 }
 
 /*
- * Free a view's slot.  The caller has freed its DSA data under the view
- * lock, and the view no longer exists.
+ * The slot of view viewid of database dbid, locked in mode, or NULL when
+ * there is none (and create is false, or the registry is full).  The slot
+ * is the view's for as long as the caller holds its lock: its identity
+ * changes only under the registry lock and its own, exclusively
+ * (SharedViewFindExtended, SharedViewForget), so it is checked again once
+ * the lock is held, and looked up again if it changed meanwhile.
+ */
+LambdaSharedView *
+SharedViewLock(Oid dbid, Oid viewid, bool create, LWLockMode mode)
+{
+	for (;;)
+	{
+		LambdaSharedView *view = SharedViewFind(dbid, viewid, create);
+
+		if (view == NULL)
+			return NULL;
+		LWLockAcquire(&view->lock, mode);
+		if (view->dbid == dbid && view->viewid == viewid)
+			return view;
+		LWLockRelease(&view->lock);
+	}
+}
+
+/*
+ * Lock a slot found earlier in mode, if it is still view viewid's of this
+ * database: false (and not locked) when it was freed or given to another
+ * view meanwhile.
+ */
+bool
+SharedViewLockIfStill(LambdaSharedView *view, Oid viewid, LWLockMode mode)
+{
+	LWLockAcquire(&view->lock, mode);
+	if (view->dbid == MyDatabaseId && view->viewid == viewid)
+		return true;
+	LWLockRelease(&view->lock);
+	return false;
+}
+
+/*
+ * Free a view's slot, once the view no longer exists: under the registry
+ * lock and the slot's own, both exclusively, drop(view) frees its DSA data,
+ * then the slot is free.  Nobody holding the slot's lock can see it half
+ * freed, nor keep using it after (SharedViewLock checks its identity).
  */
 void
-SharedViewForget(Oid dbid, Oid viewid)
+SharedViewForget(Oid dbid, Oid viewid, void (*drop) (LambdaSharedView *view))
 {
 	int			i;
 
@@ -261,8 +314,11 @@ SharedViewForget(Oid dbid, Oid viewid)
 
 		if (view->dbid == dbid && view->viewid == viewid)
 		{
+			LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+			drop(view);
 			view->dbid = InvalidOid;
 			view->viewid = InvalidOid;
+			LWLockRelease(&view->lock);
 		}
 	}
 	LWLockRelease(lambda_shared->lock);

@@ -25,7 +25,8 @@
 typedef struct LambdaSharedView
 {
 	Oid			dbid;			/* InvalidOid: the slot is free */
-	Oid			viewid;
+	Oid			viewid;			/* dbid and viewid change only under both the
+								 * registry lock and lock, exclusively */
 	TransactionId creatorXid;	/* transaction that took the slot, if any */
 	LWLock		lock;			/* guards the fields below and their DSA data */
 	dsa_pointer pending;		/* unsettled deltas, LambdaDelta list */
@@ -84,7 +85,12 @@ extern dsa_area *LambdaDsa(void);
 extern LambdaSharedView *SharedViewFind(Oid dbid, Oid viewid, bool create);
 extern LambdaSharedView *SharedViewFindExtended(Oid dbid, Oid viewid,
 												 bool create, bool fresh);
-extern void SharedViewForget(Oid dbid, Oid viewid);
+extern LambdaSharedView *SharedViewLock(Oid dbid, Oid viewid, bool create,
+										LWLockMode mode);
+extern bool SharedViewLockIfStill(LambdaSharedView *view, Oid viewid,
+								  LWLockMode mode);
+extern void SharedViewForget(Oid dbid, Oid viewid,
+							 void (*drop) (LambdaSharedView *view));
 extern bool SharedWantDatabase(Oid dbid);
 extern void SharedServeWaiting(void);
 extern void SharedYieldDatabase(LambdaDatabaseSlot *slot);

@@ -155,20 +155,19 @@ void
 SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
 {
 	dsa_area   *dsa = LambdaDsa();
-	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, true);
+	LambdaSharedView *view;
 	Size		size = MAXALIGN(sizeof(LambdaDelta));
 	dsa_pointer dp;
 	LambdaDelta *delta;
 	char	   *item;
 	ListCell   *lc;
 
-	if (view == NULL)
-		return;					/* registry full: the view stays on the slow path */
-
 	foreach(lc, tuples)
 		size += ITEM_SIZE(((HeapTuple) lfirst(lc))->t_len);
 
-	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	view = SharedViewLock(MyDatabaseId, viewid, true, LW_EXCLUSIVE);
+	if (view == NULL)
+		return;					/* registry full: the view stays on the slow path */
 	/* a delta over lambda.max_handoff (at most 1 GB) is lost, never an error */
 	dp = size <= (Size) lambda_max_handoff * 1024 && AllocSizeIsValid(size) ?
 		dsa_allocate_extended(dsa, size, DSA_ALLOC_NO_OOM) : InvalidDsaPointer;
@@ -208,11 +207,10 @@ SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
 void
 SpeedLose(Oid viewid, TransactionId xid, const char *why)
 {
-	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, true);
+	LambdaSharedView *view = SharedViewLock(MyDatabaseId, viewid, true, LW_EXCLUSIVE);
 
 	if (view == NULL)
 		return;
-	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
 	MarkLost(view, xid, psprintf("capture failed: %s", why));
 	LWLockRelease(&view->lock);
 }
@@ -270,13 +268,16 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 	 * A new view whose OID a dropped view had: whatever a worker has not
 	 * freed yet belongs to the old one.
 	 */
-	if (fresh && (view = SharedViewFind(MyDatabaseId, viewid, false)) != NULL)
-		SpeedForget(view);
-	view = SharedViewFindExtended(MyDatabaseId, viewid, true, fresh);
-	if (view == NULL)
-		return;
-
-	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	if (fresh)
+		SpeedForget(MyDatabaseId, viewid);
+	for (;;)
+	{
+		view = SharedViewFindExtended(MyDatabaseId, viewid, true, fresh);
+		if (view == NULL)
+			return;
+		if (SharedViewLockIfStill(view, viewid, LW_EXCLUSIVE))
+			break;
+	}
 	dp = dsa_allocate_extended(dsa, sizeof(LambdaGeneration), DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
 	buckets = dsa_allocate_extended(dsa, sizeof(dsa_pointer) * INITIAL_BUCKETS,
 									DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
@@ -401,13 +402,12 @@ bool
 SpeedUsable(Oid viewid, Snapshot snapshot)
 {
 	dsa_area   *dsa = LambdaDsa();
-	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
+	LambdaSharedView *view = SharedViewLock(MyDatabaseId, viewid, false, LW_SHARED);
 	LambdaGeneration *gen;
 	bool		usable;
 
 	if (view == NULL)
 		return false;
-	LWLockAcquire(&view->lock, LW_SHARED);
 	gen = Resolve(dsa, view, snapshot);
 	usable = gen != NULL && gen->complete;
 	LWLockRelease(&view->lock);
@@ -430,7 +430,7 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 		  Datum *key, bool *keynull, SpeedEmit emit, void *arg)
 {
 	dsa_area   *dsa = LambdaDsa();
-	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
+	LambdaSharedView *view;
 	LambdaGeneration *gen;
 	HeapTupleData tuple;
 	dsa_pointer dp;
@@ -438,13 +438,12 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 	uint32		hash = probe ? LayoutHashKeys(layout, key, keynull) : 0;
 	uint32		i;
 
-	if (view == NULL)
-		return;
-
 	tuple.t_tableOid = InvalidOid;
 	ItemPointerSetInvalid(&tuple.t_self);
 
-	LWLockAcquire(&view->lock, LW_SHARED);
+	view = SharedViewLock(MyDatabaseId, viewid, false, LW_SHARED);
+	if (view == NULL)
+		return;
 	gen = Resolve(dsa, view, snapshot);
 	if (gen != NULL)
 	{
@@ -519,7 +518,11 @@ SpeedSettle(LambdaSharedView *view, LambdaLayout *layout, TransactionId horizon)
 	dsa_pointer dp;
 	LambdaGeneration *newestPublished = NULL;
 
-	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	if (!SharedViewLockIfStill(view, layout->viewid, LW_EXCLUSIVE))
+	{
+		MemoryContextDelete(tmp);
+		return;					/* forgotten meanwhile */
+	}
 
 	/* Generations: publish committed batches, drop aborted ones */
 	for (link = &view->generations; DsaPointerIsValid(*link);)
@@ -860,14 +863,15 @@ FreeDelta(dsa_area *dsa, LambdaSharedView *view, dsa_pointer dp)
  * would be incomplete again).
  */
 bool
-SpeedNeedsBatch(LambdaSharedView *view)
+SpeedNeedsBatch(LambdaSharedView *view, Oid viewid)
 {
 	dsa_area   *dsa = LambdaDsa();
 	LambdaGeneration *gen = NULL;
 	TransactionId lossy;
 	bool		needs = true;
 
-	LWLockAcquire(&view->lock, LW_SHARED);
+	if (!SharedViewLockIfStill(view, viewid, LW_SHARED))
+		return false;			/* forgotten meanwhile */
 	if (DsaPointerIsValid(view->generations))
 		gen = dsa_get_address(dsa, view->generations);
 	if (gen != NULL && gen->complete)
@@ -887,25 +891,20 @@ SpeedNeedsBatch(LambdaSharedView *view)
  * Free all state of a view that no longer exists, and its slot.
  */
 void
-SpeedForget(LambdaSharedView *view)
+SpeedForget(Oid dbid, Oid viewid)
 {
-	Oid			dbid = view->dbid;
-	Oid			viewid = view->viewid;
-
-	SpeedDrop(view);
-	SharedViewForget(dbid, viewid);
+	SharedViewForget(dbid, viewid, SpeedDrop);
 }
 
 /*
- * Free all generations and pending deltas of a view.  Caller holds no view
- * lock.
+ * Free all generations and pending deltas of a view.  Caller holds the view
+ * lock exclusively.
  */
 static void
 SpeedDrop(LambdaSharedView *view)
 {
 	dsa_area   *dsa = LambdaDsa();
 
-	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
 	while (DsaPointerIsValid(view->generations))
 	{
 		LambdaGeneration *gen = dsa_get_address(dsa, view->generations);
@@ -922,7 +921,6 @@ SpeedDrop(LambdaSharedView *view)
 		view->pending = delta->next;
 		FreeDelta(dsa, view, dp);
 	}
-	LWLockRelease(&view->lock);
 }
 
 /*
@@ -1188,9 +1186,9 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 		FullTransactionId next = ReadNextFullTransactionId();
 
 		/* none of it: the view's state is rebuilt as after a crash */
-		SpeedDrop(view);
 		FullTransactionIdRetreat(&next);
 		LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+		SpeedDrop(view);
 		view->lossyMaxXid = InvalidTransactionId;
 		view->slowReason[0] = '\0';
 		MarkLost(view, XidFromFullTransactionId(next),
@@ -1211,12 +1209,13 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
  * is taken out of use with the others.  Caller holds no view lock.
  */
 void
-SpeedDiscard(LambdaSharedView *view, const char *why)
+SpeedDiscard(LambdaSharedView *view, Oid viewid, const char *why)
 {
 	dsa_area   *dsa = LambdaDsa();
 	TransactionId lost = InvalidTransactionId;
 
-	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	if (!SharedViewLockIfStill(view, viewid, LW_EXCLUSIVE))
+		return;					/* forgotten meanwhile */
 	while (DsaPointerIsValid(view->pending))
 	{
 		LambdaDelta *delta = dsa_get_address(dsa, view->pending);
@@ -1245,12 +1244,11 @@ SpeedDiscard(LambdaSharedView *view, const char *why)
 int64
 SpeedSettleRounds(Oid viewid)
 {
-	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
+	LambdaSharedView *view = SharedViewLock(MyDatabaseId, viewid, false, LW_SHARED);
 	int64		rounds;
 
 	if (view == NULL)
 		return 0;
-	LWLockAcquire(&view->lock, LW_SHARED);
 	rounds = (int64) view->settleRounds;
 	LWLockRelease(&view->lock);
 	return rounds;
@@ -1266,7 +1264,7 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 			const char **state, char **reason, TimestampTz *since)
 {
 	dsa_area   *dsa;
-	LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, false);
+	LambdaSharedView *view = SharedViewLock(MyDatabaseId, viewid, false, LW_SHARED);
 	LambdaGeneration *gen;
 	dsa_pointer dp;
 
@@ -1282,7 +1280,6 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 		return;
 	}
 	dsa = LambdaDsa();
-	LWLockAcquire(&view->lock, LW_SHARED);
 	gen = Resolve(dsa, view, GetActiveSnapshot());
 	*bytes = view->pendingBytes;
 	for (dp = view->pending; DsaPointerIsValid(dp);)

@@ -33,12 +33,12 @@ extern void SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
 					  SpeedEmit emit, void *arg);
 extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
 						TransactionId horizon);
-extern bool SpeedNeedsBatch(LambdaSharedView *view);
-extern void SpeedForget(LambdaSharedView *view);
+extern bool SpeedNeedsBatch(LambdaSharedView *view, Oid viewid);
+extern void SpeedForget(Oid dbid, Oid viewid);
 extern bool SpeedSave(LambdaSharedView *view, FILE *file);
 extern bool SpeedLoad(LambdaSharedView *view, FILE *file);
 extern int64 SpeedSettleRounds(Oid viewid);
-extern void SpeedDiscard(LambdaSharedView *view, const char *why);
+extern void SpeedDiscard(LambdaSharedView *view, Oid viewid, const char *why);
 extern void SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 						const char **state, char **reason, TimestampTz *since);
 

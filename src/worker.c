@@ -128,7 +128,8 @@ static bool ProtectedRound(MemoryContext roundContext);
 static bool RecoveryBatch(Oid viewid);
 static void SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon);
 static void SettleErrorContext(void *arg);
-static void ForgetDroppedViews(List *views);
+static void ForgetDroppedViews(List *views, bool installed);
+static List *ViewsInRegistry(Oid dbid);
 
 /* Views whose recovery batch failed, and when to try again */
 typedef struct RetryEntry
@@ -308,15 +309,10 @@ DatabaseExists(Oid dbid)
 static void
 ForgetDatabase(LambdaDatabaseSlot *slot, Oid dbid)
 {
-	int			i;
+	ListCell   *lc;
 
-	for (i = 0; i < lambda_shared->nviews; i++)
-	{
-		LambdaSharedView *view = &lambda_shared->views[i];
-
-		if (view->dbid == dbid)
-			SpeedForget(view);
-	}
+	foreach(lc, ViewsInRegistry(dbid))
+		SpeedForget(dbid, lfirst_oid(lc));
 	if (slot != NULL)
 	{
 		LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
@@ -552,7 +548,7 @@ ExitUnlessInstalled(void)
 		return;
 
 	/* The extension was dropped here (or never created): free its views */
-	ForgetDroppedViews(NIL);
+	ForgetDroppedViews(NIL, false);
 
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
 	for (j = 0; j < lambda_shared->ndatabases; j++)
@@ -650,13 +646,14 @@ WorkerRound(void)
 	foreach(lc, views)
 	{
 		Oid			viewid = lfirst_oid(lc);
+		/* the slot is checked to be the view's again under its lock */
 		LambdaSharedView *view = SharedViewFind(MyDatabaseId, viewid, true);
 		TransactionId horizon = GetOldestNonRemovableTransactionId(NULL);
 
 		if (view == NULL)
 			continue;			/* registry full */
 		SettleView(view, viewid, horizon);
-		if (SpeedNeedsBatch(view) && CaptureInPlace(viewid))
+		if (SpeedNeedsBatch(view, viewid) && CaptureInPlace(viewid))
 		{
 			/* the list outlives the transaction and SPI's memory */
 			MemoryContext old = MemoryContextSwitchTo(round);
@@ -665,7 +662,7 @@ WorkerRound(void)
 			MemoryContextSwitchTo(old);
 		}
 	}
-	ForgetDroppedViews(views);
+	ForgetDroppedViews(views, true);
 
 	/* a failed view's retry goes with the view: the list stays this short */
 	foreach(lc, retries)
@@ -777,7 +774,7 @@ SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon)
 
 	if (!ok)
 	{
-		SpeedDiscard(view, why);
+		SpeedDiscard(view, viewid, why);
 		ereport(LOG,
 				(errmsg("lambda: view \"%s\" answers through the exact slow path until a batch restores its speed layer",
 						get_rel_name(viewid))));
@@ -799,26 +796,60 @@ SettleErrorContext(void *arg)
  * transaction is over and the relation is gone from the catalog.
  */
 static void
-ForgetDroppedViews(List *views)
+ForgetDroppedViews(List *views, bool installed)
 {
+	ListCell   *lc;
+
+	foreach(lc, ViewsInRegistry(MyDatabaseId))
+	{
+		Oid			viewid = lfirst_oid(lc);
+		LambdaSharedView *view;
+		TransactionId creator = InvalidTransactionId;
+
+		if (list_member_oid(views, viewid))
+			continue;
+		view = SharedViewLock(MyDatabaseId, viewid, false, LW_SHARED);
+		if (view == NULL)
+			continue;
+		creator = view->creatorXid;
+		LWLockRelease(&view->lock);
+		if (TransactionIdIsValid(creator) && TransactionIdIsInProgress(creator))
+			continue;
+
+		/*
+		 * With the extension in place, a view missing from views may be one
+		 * committed after views was read (the database's first, say): it is
+		 * forgotten only once its relation is gone.  With the extension
+		 * dropped, every view went with it.
+		 */
+		InvalidateCatalogSnapshot();
+		if (installed && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(viewid)))
+			continue;
+		LayoutForget(viewid);
+		SpeedForget(MyDatabaseId, viewid);
+	}
+}
+
+/*
+ * The views of database dbid that have a slot in the registry, read under
+ * the registry lock.
+ */
+static List *
+ViewsInRegistry(Oid dbid)
+{
+	List	   *views = NIL;
 	int			i;
 
+	LWLockAcquire(lambda_shared->lock, LW_SHARED);
 	for (i = 0; i < lambda_shared->nviews; i++)
 	{
 		LambdaSharedView *view = &lambda_shared->views[i];
 
-		if (view->dbid != MyDatabaseId || !OidIsValid(view->viewid) ||
-			list_member_oid(views, view->viewid))
-			continue;
-		if (TransactionIdIsValid(view->creatorXid) &&
-			TransactionIdIsInProgress(view->creatorXid))
-			continue;
-		InvalidateCatalogSnapshot();
-		if (views != NIL && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(view->viewid)))
-			continue;
-		LayoutForget(view->viewid);
-		SpeedForget(view);
+		if (view->dbid == dbid && OidIsValid(view->viewid))
+			views = lappend_oid(views, view->viewid);
 	}
+	LWLockRelease(lambda_shared->lock);
+	return views;
 }
 
 /*
