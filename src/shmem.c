@@ -282,6 +282,28 @@ SharedViewLock(Oid dbid, Oid viewid, bool create, LWLockMode mode)
 }
 
 /*
+ * The views of database dbid that have a slot, as the registry lock saw
+ * them: each may be forgotten by the time the caller locks it.
+ */
+List *
+SharedViewsOf(Oid dbid)
+{
+	List	   *views = NIL;
+	int			i;
+
+	LWLockAcquire(lambda_shared->lock, LW_SHARED);
+	for (i = 0; i < lambda_shared->nviews; i++)
+	{
+		LambdaSharedView *view = &lambda_shared->views[i];
+
+		if (view->dbid == dbid && OidIsValid(view->viewid))
+			views = lappend_oid(views, view->viewid);
+	}
+	LWLockRelease(lambda_shared->lock);
+	return views;
+}
+
+/*
  * Lock a slot found earlier in mode, if it is still view viewid's of this
  * database: false (and not locked) when it was freed or given to another
  * view meanwhile.

@@ -11,6 +11,7 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
 #include "port/atomics.h"
 #include "storage/condition_variable.h"
 #include "storage/latch.h"
@@ -87,6 +88,7 @@ extern LambdaSharedView *SharedViewFindExtended(Oid dbid, Oid viewid,
 												 bool create, bool fresh);
 extern LambdaSharedView *SharedViewLock(Oid dbid, Oid viewid, bool create,
 										LWLockMode mode);
+extern List *SharedViewsOf(Oid dbid);
 extern bool SharedViewLockIfStill(LambdaSharedView *view, Oid viewid,
 								  LWLockMode mode);
 extern void SharedViewForget(Oid dbid, Oid viewid,

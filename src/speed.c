@@ -55,8 +55,27 @@
  * stays pending (readers still see it) until it fits.
  *
  * Locking: each view's LWLock (in the registry, shmem.c) guards its
- * pending list and generations.  Readers and hand-offs of other views never
- * contend.  Hand-off and settling take it exclusively, readers shared.
+ * pending list and generations, every field of its slot after the lock,
+ * and the DSA memory they point to.  Readers and hand-offs of other views
+ * never contend.  Exclusively: hand-off (SpeedHandOff, SpeedLose, MarkLost),
+ * a batch's registration (SpeedRegisterBatch), settling (SpeedSettle,
+ * SpeedDiscard), loading and forgetting (SpeedLoad, SpeedDrop); shared:
+ * readers (SpeedUsable, SpeedRead, SpeedStatus, SpeedSettleRounds) and
+ * SpeedNeedsBatch, SpeedSave.  Every one takes it through SharedViewLock or
+ * SharedViewLockIfStill, which check that the slot is still the view's
+ * (shmem.c): a slot pointer found earlier may have been freed, or given to
+ * another view, meanwhile.  A dsa_pointer read under the lock may be used
+ * only until it is released.
+ *
+ * While the lock is held, only code that cannot wait for a lock, start a
+ * subtransaction or run a query may run: the merges of LayoutMerge (the
+ * type's + and btree comparison, an aggregate's combine, serialize and
+ * deserialize functions, which aggregate.c takes only in C, and binary
+ * receive and send, of no domain, composite or enum), key hashing and
+ * equality (C, by their operator classes), and a reader's emit callback
+ * (copying a row, merge.c; a tuplestore, serving.c).  Such code is not
+ * interruptible while it runs; a large read holds the lock, shared, for as
+ * long as it copies.
  *
  *-------------------------------------------------------------------------
  */

@@ -129,7 +129,6 @@ static bool RecoveryBatch(Oid viewid);
 static void SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon);
 static void SettleErrorContext(void *arg);
 static void ForgetDroppedViews(List *views, bool installed);
-static List *ViewsInRegistry(Oid dbid);
 
 /* Views whose recovery batch failed, and when to try again */
 typedef struct RetryEntry
@@ -311,7 +310,7 @@ ForgetDatabase(LambdaDatabaseSlot *slot, Oid dbid)
 {
 	ListCell   *lc;
 
-	foreach(lc, ViewsInRegistry(dbid))
+	foreach(lc, SharedViewsOf(dbid))
 		SpeedForget(dbid, lfirst_oid(lc));
 	if (slot != NULL)
 	{
@@ -800,7 +799,7 @@ ForgetDroppedViews(List *views, bool installed)
 {
 	ListCell   *lc;
 
-	foreach(lc, ViewsInRegistry(MyDatabaseId))
+	foreach(lc, SharedViewsOf(MyDatabaseId))
 	{
 		Oid			viewid = lfirst_oid(lc);
 		LambdaSharedView *view;
@@ -830,27 +829,6 @@ ForgetDroppedViews(List *views, bool installed)
 	}
 }
 
-/*
- * The views of database dbid that have a slot in the registry, read under
- * the registry lock.
- */
-static List *
-ViewsInRegistry(Oid dbid)
-{
-	List	   *views = NIL;
-	int			i;
-
-	LWLockAcquire(lambda_shared->lock, LW_SHARED);
-	for (i = 0; i < lambda_shared->nviews; i++)
-	{
-		LambdaSharedView *view = &lambda_shared->views[i];
-
-		if (view->dbid == dbid && OidIsValid(view->viewid))
-			views = lappend_oid(views, view->viewid);
-	}
-	LWLockRelease(lambda_shared->lock);
-	return views;
-}
 
 /*
  * Run a batch that restores a view's fast path.  Returns false when it
