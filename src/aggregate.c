@@ -366,6 +366,37 @@ AggregateStateKindOf(Aggref *aggref, LambdaStateKind *kind, Oid *aggfnoid)
 	return false;
 }
 
+/*
+ * The aggregate aggfnoid and the functions it runs (transition, combine,
+ * serialize, deserialize, final): who wrote them is who wrote the code a
+ * view using it runs.
+ */
+List *
+AggregateFunctions(Oid aggfnoid)
+{
+	List	   *funcs = list_make1_oid(aggfnoid);
+	HeapTuple	tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
+	Form_pg_aggregate aggform;
+	Oid			support[5];
+	int			i;
+
+	if (!HeapTupleIsValid(tuple))
+		return funcs;
+	aggform = (Form_pg_aggregate) GETSTRUCT(tuple);
+	support[0] = aggform->aggtransfn;
+	support[1] = aggform->aggcombinefn;
+	support[2] = aggform->aggserialfn;
+	support[3] = aggform->aggdeserialfn;
+	support[4] = aggform->aggfinalfn;
+	ReleaseSysCache(tuple);
+	for (i = 0; i < lengthof(support); i++)
+	{
+		if (OidIsValid(support[i]))
+			funcs = list_append_unique_oid(funcs, support[i]);
+	}
+	return funcs;
+}
+
 /* Is funcid one of lambda's wrapper aggregates? */
 static bool
 IsWrapper(Oid funcid)

@@ -11,6 +11,7 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
 
 /* How a view keeps an aggregate of its definition */
@@ -41,6 +42,7 @@ extern LambdaAggKind AggregateKindOf(Aggref *aggref);
 extern bool AggregateStateKindOf(Aggref *aggref, LambdaStateKind *kind,
 								 Oid *aggfnoid);
 extern void AggregateCheckMergeable(Oid aggfnoid);
+extern List *AggregateFunctions(Oid aggfnoid);
 extern bool AggregateIsParallelSafe(Oid aggfnoid);
 extern Oid	AggregateStateType(void);
 

@@ -391,6 +391,26 @@ CollectFunctions(Node *node, void *context)
 	(void) check_functions_in_node(node, CollectFunction, context);
 
 	/*
+	 * An aggregate without specialised code is a constant of the partial
+	 * view's query (lambda.partial_agg's first argument): count it, and the
+	 * functions it runs, by their owners.
+	 */
+	if (IsA(node, Aggref))
+	{
+		LambdaStateKind kind;
+		Oid			aggfnoid;
+
+		if (AggregateStateKindOf((Aggref *) node, &kind, &aggfnoid) &&
+			kind == LAMBDA_STATE_GENERIC)
+		{
+			ListCell   *lc;
+
+			foreach(lc, AggregateFunctions(aggfnoid))
+				(void) CollectFunction(lfirst_oid(lc), context);
+		}
+	}
+
+	/*
 	 * A domain's CHECK constraints run too, as its owner wrote them: count
 	 * the domain (and the domains it is based on) by the functions of its
 	 * constraints.

@@ -508,6 +508,21 @@ SELECT k, g FROM mallory_s.grabbed;
 SELECT speed_state FROM lambda.views WHERE view = 'mallory_s.grabbed'::regclass;
 RESET ROLE;
 SELECT fn, superuser FROM mallory_s.ran GROUP BY 1, 2 ORDER BY 1;
+-- carol's view over her master (alice's before section 6) with mallory's
+-- aggregate runs mallory's transition as carol, her choice; handing the view
+-- to bob would run it as bob without bob choosing: refused, as for any
+-- function of a third role
+GRANT CREATE ON SCHEMA public TO lambda_carol;
+SET ROLE lambda_mallory;
+GRANT USAGE ON SCHEMA mallory_s TO lambda_carol;
+GRANT INSERT ON mallory_s.ran TO lambda_carol;
+SET ROLE lambda_carol;
+SELECT lambda.create_view('carol_grab', 'SELECT item, mallory_s.grab_c(qty) AS g FROM sec_events GROUP BY item');
+RESET ROLE;
+SELECT attempt('ALTER VIEW carol_grab OWNER TO lambda_bob') AS superuser_gets;
+SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = 'carol_grab'::regclass;
+SELECT lambda.drop_view('carol_grab');
+REVOKE CREATE ON SCHEMA public FROM lambda_carol;
 
 -- 7. Nobody gained a right; the views are exact.
 SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls
