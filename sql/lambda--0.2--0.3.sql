@@ -116,7 +116,10 @@ CREATE EVENT TRIGGER lambda_ddl_end ON ddl_command_end
                  'CREATE SCHEMA', 'CREATE AGGREGATE', 'CREATE FUNCTION',
                  'ALTER FUNCTION', 'ALTER ROUTINE', 'ALTER AGGREGATE', 'ALTER TYPE',
                  'ALTER DOMAIN', 'ALTER SCHEMA', 'ALTER EXTENSION', 'ALTER OPERATOR',
-                 'ALTER COLLATION')
+                 'ALTER COLLATION', 'ALTER SEQUENCE', 'ALTER INDEX',
+                 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE', 'ALTER CONVERSION',
+                 'ALTER TEXT SEARCH CONFIGURATION', 'ALTER TEXT SEARCH DICTIONARY',
+                 'ALTER TEXT SEARCH PARSER', 'ALTER TEXT SEARCH TEMPLATE')
     EXECUTE FUNCTION lambda.on_ddl_end();
 COMMENT ON FUNCTION lambda.on_ddl_end() IS
 'follows the owner of lambda views, refuses to replace their definition or the functions and aggregates they compute with, keeps their stored query current after renames, and gives new partitions of masters their capture triggers';

@@ -406,6 +406,8 @@ capture(PG_FUNCTION_ARGS)
 	 * rows, where one per view cost a single-row INSERT as much again.
 	 */
 	viewid = TriggerView(trigdata->tg_trigger);
+	if (!OidIsValid(viewid))
+		return PointerGetDatum(NULL);	/* its view was not restored */
 	if (FoldedAhead(trigdata->tg_newtable, viewid))
 		return PointerGetDatum(NULL);
 	views = FiringCaptures(trigdata->tg_relation, fcinfo->flinfo->fn_oid);
@@ -451,9 +453,10 @@ FiringCaptures(Relation rel, Oid funcid)
 		if (trigger->tgenabled == TRIGGER_DISABLED ||
 			trigger->tgenabled == (replica ? TRIGGER_FIRES_ON_ORIGIN : TRIGGER_FIRES_ON_REPLICA))
 			continue;
-		views = lappend_oid(views, TriggerView(trigger));
+		views = list_append_unique_oid(views, TriggerView(trigger));
 	}
-	return views;
+	/* a trigger whose view a restore could not make captures for nobody */
+	return list_delete_oid(views, InvalidOid);
 }
 
 /*
@@ -507,6 +510,8 @@ capture_row(PG_FUNCTION_ARGS)
 	if (!lambda_preloaded || !IsLogicalWorker() || am_tablesync_worker())
 		return PointerGetDatum(NULL);
 
+	if (!OidIsValid(TriggerView(trigdata->tg_trigger)))
+		return PointerGetDatum(NULL);	/* its view was not restored */
 	rows = tuplestore_begin_heap(false, false, work_mem);
 	tuplestore_puttuple(rows, trigdata->tg_trigtuple);
 	CaptureRun(list_make1_oid(TriggerView(trigdata->tg_trigger)), trigdata->tg_relation,

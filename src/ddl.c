@@ -55,7 +55,7 @@ LAMBDA_FUNCTION(on_ddl_end);
 LAMBDA_FUNCTION(on_sql_drop);
 
 static void RefuseChangedFunctions(void);
-static void RefreshStoredQueries(void);
+static void RefreshStoredQueries(bool all);
 static bool ChangesWhatRuns(Node *parsetree);
 static EventTriggerData *CheckEventTrigger(FunctionCallInfo fcinfo, const char *name);
 static bool DropsLambda(Node *parsetree);
@@ -248,7 +248,8 @@ on_ddl_end(PG_FUNCTION_ARGS)
 	CapturePartitions();
 	RefuseChangedFunctions();
 	if (strncmp(GetCommandTagName(trigdata->tag), "ALTER ", 6) == 0)
-		RefreshStoredQueries();
+		RefreshStoredQueries(trigdata->tag == CMDTAG_ALTER_SCHEMA ||
+							 trigdata->tag == CMDTAG_ALTER_EXTENSION);
 
 	IdentityRestore(&save);
 	SPI_finish();
@@ -337,7 +338,7 @@ RefuseChangedFunctions(void)
  * Caller is connected to SPI and acts as the catalog owner.
  */
 static void
-RefreshStoredQueries(void)
+RefreshStoredQueries(bool all)
 {
 	List	   *views = NIL;
 	List	   *queries = NIL;
@@ -351,8 +352,29 @@ RefreshStoredQueries(void)
 
 	if (!CatalogHasQueryTrees())
 		return;
-	if (SPI_execute("SELECT view, query, query_tree FROM lambda.view "
-					"WHERE query_tree IS NOT NULL", true, 0) != SPI_OK_SELECT)
+	/*
+	 * Only the views whose definition depends on what the command changed
+	 * (their partial view's or their own rule does, through pg_depend: on a
+	 * relation or column, a function, a type, a regclass or regconfig
+	 * constant...): deparsing opens the relations a view reads, and an ALTER
+	 * elsewhere must not wait for a lock on them.  Renaming a schema, or
+	 * moving an extension's objects, changes names without touching what
+	 * the rules depend on: then all.
+	 */
+	if (SPI_execute(all ?
+					"SELECT view, query, query_tree FROM lambda.view "
+					"WHERE query_tree IS NOT NULL" :
+					"SELECT DISTINCT v.view, v.query, v.query_tree "
+					"FROM lambda.view v "
+					"JOIN pg_catalog.pg_rewrite r "
+					"ON r.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY[v.partial_view, v.view::pg_catalog.oid]) "
+					"JOIN pg_catalog.pg_depend d "
+					"ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+					"AND d.objid OPERATOR(pg_catalog.=) r.oid "
+					"JOIN pg_catalog.pg_event_trigger_ddl_commands() c "
+					"ON c.classid OPERATOR(pg_catalog.=) d.refclassid "
+					"AND c.objid OPERATOR(pg_catalog.=) d.refobjid "
+					"WHERE v.query_tree IS NOT NULL", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed");
 	for (i = 0; i < SPI_processed; i++)
 	{

@@ -103,6 +103,7 @@ static List *TruncateCascade(List *relids);
 static Oid	InternalOwner(Oid relid);
 static Oid	MasterOf(Oid relid);
 static bool IsLambdaTrigger(Oid relid, const char *name);
+static bool IsOrphanCapture(Oid relid, const char *name);
 static char LambdaTriggerFires(Oid relid, const char *name);
 
 void
@@ -781,6 +782,9 @@ GuardTrigger(RangeVar *rv, const char *trigger, const char *action)
 
 	if (!OidIsValid(relid) || trigger == NULL || !IsLambdaTrigger(relid, trigger))
 		return;
+	/* a capture trigger whose view a restore could not make is nobody's */
+	if (strcmp(action, "drop") == 0 && IsOrphanCapture(relid, trigger))
+		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot %s trigger \"%s\" of table \"%s\"", action, trigger,
@@ -870,6 +874,36 @@ LambdaTriggerFires(Oid relid, const char *name)
  * Is trigger name of relid one of lambda's: the append-only guard or a
  * capture trigger?  Told by its function, whatever it is called.
  */
+/*
+ * Is trigger name of relid a capture trigger whose view id no view has (a
+ * restore skipped the view's catalog row)?  Caller is connected to SPI.
+ */
+static bool
+IsOrphanCapture(Oid relid, const char *name)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TriggerDesc *trigdesc = rel->trigdesc;
+	bool		result = false;
+	int			i;
+
+	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trigger = &trigdesc->triggers[i];
+		char	   *fname;
+
+		if (strcmp(trigger->tgname, name) != 0 || trigger->tgnargs != 1)
+			continue;
+		fname = get_func_name(trigger->tgfoid);
+		if (fname != NULL &&
+			(strcmp(fname, "capture") == 0 || strcmp(fname, "capture_row") == 0) &&
+			!OidIsValid(CatalogViewById(DatumGetInt64(DirectFunctionCall1(int8in,
+																		  CStringGetDatum(trigger->tgargs[0]))))))
+			result = true;
+	}
+	relation_close(rel, AccessShareLock);
+	return result;
+}
+
 static bool
 IsLambdaTrigger(Oid relid, const char *name)
 {

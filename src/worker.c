@@ -128,7 +128,7 @@ static bool ProtectedRound(MemoryContext roundContext);
 static bool RecoveryBatch(Oid viewid);
 static void SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon);
 static void SettleErrorContext(void *arg);
-static void ForgetDroppedViews(List *views, bool installed);
+static void ForgetDroppedViews(List *views);
 
 /* Views whose recovery batch failed, and when to try again */
 typedef struct RetryEntry
@@ -547,7 +547,7 @@ ExitUnlessInstalled(void)
 		return;
 
 	/* The extension was dropped here (or never created): free its views */
-	ForgetDroppedViews(NIL, false);
+	ForgetDroppedViews(NIL);
 
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
 	for (j = 0; j < lambda_shared->ndatabases; j++)
@@ -661,7 +661,7 @@ WorkerRound(void)
 			MemoryContextSwitchTo(old);
 		}
 	}
-	ForgetDroppedViews(views, true);
+	ForgetDroppedViews(views);
 
 	/* a failed view's retry goes with the view: the list stays this short */
 	foreach(lc, retries)
@@ -795,7 +795,7 @@ SettleErrorContext(void *arg)
  * transaction is over and the relation is gone from the catalog.
  */
 static void
-ForgetDroppedViews(List *views, bool installed)
+ForgetDroppedViews(List *views)
 {
 	ListCell   *lc;
 
@@ -816,13 +816,13 @@ ForgetDroppedViews(List *views, bool installed)
 			continue;
 
 		/*
-		 * With the extension in place, a view missing from views may be one
-		 * committed after views was read (the database's first, say): it is
-		 * forgotten only once its relation is gone.  With the extension
-		 * dropped, every view went with it.
+		 * A view missing from views may be one committed after views was
+		 * read (the database's first, say, or one of an extension created
+		 * again since installed was found false): it is forgotten only once
+		 * its relation is gone.  A dropped extension took its views along.
 		 */
 		InvalidateCatalogSnapshot();
-		if (installed && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(viewid)))
+		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(viewid)))
 			continue;
 		LayoutForget(viewid);
 		SpeedForget(MyDatabaseId, viewid);

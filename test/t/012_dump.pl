@@ -255,6 +255,21 @@ like($err, qr/WARNING:  lambda view "(public\.)?rv" was not restored/, 'broken r
 is($bdst->safe_psql('postgres', q{SELECT string_agg(view::text, ',' ORDER BY view::text) FROM lambda.view}),
 	'bobs,pv,v', 'broken row: the other views are restored');
 is(differences($bdst, 'v', $query), '0', 'broken row: and exact');
+# its capture triggers capture for nobody, and may be dropped
+my ($iret, $iout, $ierr) = $bdst->psql('postgres', q{INSERT INTO r2 VALUES (7, 7)});
+is($ierr, '', 'broken row: an insert into its master warns of nothing');
+is($bdst->safe_psql('postgres', q{SELECT count(*) FROM pg_trigger
+	WHERE tgrelid = 'r2'::regclass AND tgname LIKE 'lambda\_capture%'}), '2',
+	'broken row: its capture triggers are there');
+$bdst->safe_psql('postgres', q{DO $$
+	DECLARE t name;
+	BEGIN
+		FOR t IN SELECT tgname FROM pg_trigger WHERE tgrelid = 'r2'::regclass AND tgname LIKE 'lambda\_capture%'
+		LOOP EXECUTE format('DROP TRIGGER %I ON r2', t); END LOOP;
+	END $$});
+is($bdst->safe_psql('postgres', q{SELECT count(*) FROM pg_trigger
+	WHERE tgrelid = 'r2'::regclass AND tgname LIKE 'lambda\_capture%'}), '0',
+	'broken row: and can be dropped');
 $bdst->stop;
 
 done_testing();
