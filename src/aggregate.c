@@ -43,6 +43,7 @@
 #include "utils/syscache.h"
 
 #include "aggregate.h"
+#include "catalog.h"
 #include "lambda.h"
 
 /* The specialised aggregates of pg_catalog, and what a view keeps of each */
@@ -69,6 +70,7 @@ static const SpecialisedAggregate specialised[] = {
 static const char *Refusal(Oid aggfnoid, const char **detail, const char **hint);
 static Oid	FunctionLanguage(Oid funcid);
 static bool ReceiveIsUnsafe(Oid type);
+static bool IsUnsafeToReceive(Oid type, char typtype);
 static bool IsWrapper(Oid funcid);
 
 /*
@@ -143,6 +145,7 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 	bool		polymorphic;
 	bool		variadic;
 	bool		initnull;
+	Oid			transfn;
 	Oid			firstArg;
 	int			i;
 
@@ -154,6 +157,8 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 	}
 	aggform = (Form_pg_aggregate) GETSTRUCT(tuple);
 	transtype = aggform->aggtranstype;
+	transfn = aggform->aggtransfn;
+	(void) SysCacheGetAttr(AGGFNOID, tuple, Anum_pg_aggregate_agginitval, &initnull);
 	if (aggform->aggkind != AGGKIND_NORMAL)
 		*detail = "Ordered-set and hypothetical-set aggregates have no partial states to merge.";
 	else if (!OidIsValid(aggform->aggcombinefn))
@@ -219,17 +224,11 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 	 * is of the state's type, since the function may have become strict
 	 * after CREATE AGGREGATE checked it.
 	 */
-	tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for aggregate %u", aggfnoid);
-	aggform = (Form_pg_aggregate) GETSTRUCT(tuple);
-	(void) SysCacheGetAttr(AGGFNOID, tuple, Anum_pg_aggregate_agginitval, &initnull);
-	if (initnull && func_strict(aggform->aggtransfn) &&
-		!IsBinaryCoercible(firstArg, transtype))
+	if (initnull && func_strict(transfn) && !IsBinaryCoercible(firstArg, transtype))
+	{
 		*detail = "Its transition function is strict and it has no initial value, so its first input becomes its state, but the input is not of the state's type.";
-	ReleaseSysCache(tuple);
-	if (*detail != NULL)
 		return *detail;
+	}
 
 	/*
 	 * A state that is not internal is kept in its type's binary format and
@@ -273,29 +272,14 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 static bool
 ReceiveIsUnsafe(Oid type)
 {
-	for (;;)
-	{
-		char		typtype = get_typtype(type);
-		Oid			elem;
+	return CatalogTypeOrPartIs(type, IsUnsafeToReceive);
+}
 
-		if (typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE ||
-			typtype == TYPTYPE_ENUM)
-			return true;
-		if (typtype == TYPTYPE_RANGE)
-		{
-			type = get_range_subtype(type);
-			continue;
-		}
-		if (typtype == TYPTYPE_MULTIRANGE)
-		{
-			type = get_range_subtype(get_multirange_range(type));
-			continue;
-		}
-		elem = get_element_type(type);
-		if (!OidIsValid(elem))
-			return false;
-		type = elem;
-	}
+static bool
+IsUnsafeToReceive(Oid type, char typtype)
+{
+	return typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE ||
+		typtype == TYPTYPE_ENUM;
 }
 
 /* The language a function is written in */

@@ -128,6 +128,32 @@ CatalogHasIds(void)
 }
 
 /*
+ * Is type, or a type it is made of (an array's element, a range's or a
+ * multirange's subtype, and so on down), one test(type, typtype) is true
+ * of?  A composite's columns are not walked: callers refuse composites.
+ */
+bool
+CatalogTypeOrPartIs(Oid type, bool (*test) (Oid type, char typtype))
+{
+	for (;;)
+	{
+		char		typtype = get_typtype(type);
+		Oid			elem;
+
+		if (test(type, typtype))
+			return true;
+		if (typtype == TYPTYPE_RANGE)
+			type = get_range_subtype(type);
+		else if (typtype == TYPTYPE_MULTIRANGE)
+			type = get_range_subtype(get_multirange_range(type));
+		else if (OidIsValid(elem = get_element_type(type)))
+			type = elem;
+		else
+			return false;
+	}
+}
+
+/*
  * Does the catalog keep each view's analyzed query (query_tree, from 0.3
  * on), which a rename leaves meaning the same objects (ddl.c)?
  */

@@ -246,7 +246,9 @@ on_ddl_end(PG_FUNCTION_ARGS)
 	}
 
 	CapturePartitions();
-	RefuseChangedFunctions();
+	if (trigdata->tag == CMDTAG_CREATE_AGGREGATE || trigdata->tag == CMDTAG_CREATE_FUNCTION ||
+		trigdata->tag == CMDTAG_ALTER_FUNCTION || trigdata->tag == CMDTAG_ALTER_ROUTINE)
+		RefuseChangedFunctions();
 	if (strncmp(GetCommandTagName(trigdata->tag), "ALTER ", 6) == 0)
 		RefreshStoredQueries(trigdata->tag == CMDTAG_ALTER_SCHEMA ||
 							 trigdata->tag == CMDTAG_ALTER_EXTENSION);
@@ -298,7 +300,6 @@ RefuseChangedFunctions(void)
 					  "JOIN lambda.view v ON v.partial_view OPERATOR(pg_catalog.=) r.ev_class "
 					  "LEFT JOIN pg_catalog.pg_aggregate a ON a.aggfnoid OPERATOR(pg_catalog.=) d.refobjid "
 					  "WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass "
-					  "AND c.command_tag OPERATOR(pg_catalog.=) ANY ('{CREATE AGGREGATE,CREATE FUNCTION,ALTER FUNCTION,ALTER ROUTINE}') "
 					  "AND (d.refobjid OPERATOR(pg_catalog.=) c.objid "
 					  "     OR c.objid OPERATOR(pg_catalog.=) ANY (ARRAY[a.aggtransfn::pg_catalog.oid, "
 					  "        a.aggcombinefn::pg_catalog.oid, a.aggserialfn::pg_catalog.oid, "

@@ -79,6 +79,8 @@ static int	Column(TupleDesc desc, const char *name);
 static HeapTuple RestoreRow(TriggerData *trigdata);
 static Oid	RowView(TriggerData *trigdata);
 static bool RowInPlace(TriggerData *trigdata);
+static LambdaViewDef *AnalyzeAsRestore(const char *query);
+static Datum AnalyzeStoredQuery(FunctionCallInfo fcinfo, bool asRestore);
 static void RestoreLinkTriggers(Oid viewid, int64 id, Oid master);
 
 /*
@@ -195,7 +197,6 @@ RestoreRow(TriggerData *trigdata)
 	Oid			owner;
 	char	   *query;
 	LambdaViewDef *def;
-	LambdaIdentity save;
 	ObjectAddress viewAddr;
 	ObjectAddress extAddr;
 	int			nestLevel;
@@ -240,11 +241,7 @@ RestoreRow(TriggerData *trigdata)
 	 */
 	SPI_connect();
 	nestLevel = ViewDefPinSettings();
-	IdentityBecomeCatalogOwner(&save);
-	SetUserIdAndSecContext(GetUserId(), save.secContext |
-						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	def = ViewDefAnalyze(query, true);
-	IdentityRestore(&save);
+	def = AnalyzeAsRestore(query);
 	if (def->master != master)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -547,17 +544,34 @@ RestoreCaptureInPlace(int64 id, Oid master)
 }
 
 /*
- * normalized_query(view regclass) returns text
- *
- * For the update from 0.1, which stored a view's query as its creator typed
- * it, resolved under the creator's search_path then: the query analyzed as
- * the view's owner, restricted, under the master's schema and public, and
- * normalized as create_view stores it now (every name qualified), so that
- * a restore can read it.  NULL when that does not give the view's master
- * back, or fails.
+ * A stored query analyzed as a restore reads it: as the catalog owner,
+ * restricted, under the pinned settings, which the caller has set (see
+ * RestoreRow for why).
  */
-Datum
-normalized_query(PG_FUNCTION_ARGS)
+static LambdaViewDef *
+AnalyzeAsRestore(const char *query)
+{
+	LambdaIdentity save;
+	LambdaViewDef *def;
+
+	IdentityBecomeCatalogOwner(&save);
+	SetUserIdAndSecContext(GetUserId(), save.secContext |
+						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	def = ViewDefAnalyze(query, true);
+	IdentityRestore(&save);
+	return def;
+}
+
+/*
+ * What the update scripts make of view viewid's stored query, analyzed in a
+ * subtransaction: as 0.1 stored it (asRestore false: as the view's owner,
+ * restricted, under the master's schema and public), the query normalized
+ * as create_view stores it now; or as a restore reads it (asRestore true),
+ * the analyzed tree 0.3 keeps.  NULL when the analysis fails or reads
+ * another master.
+ */
+static Datum
+AnalyzeStoredQuery(FunctionCallInfo fcinfo, bool asRestore)
 {
 	Oid			viewid = PG_GETARG_OID(0);
 	LambdaViewEntry entry;
@@ -581,18 +595,30 @@ normalized_query(PG_FUNCTION_ARGS)
 	BeginInternalSubTransaction(NULL);
 	PG_TRY();
 	{
-		LambdaIdentity save;
 		LambdaViewDef *def;
 
-		IdentityBecomeViewOwner(viewid, &save);
-		(void) set_config_option("search_path",
-								 psprintf("%s, public",
-										  quote_identifier(get_namespace_name(get_rel_namespace(entry.master)))),
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		def = ViewDefAnalyze(query, false);
-		IdentityRestore(&save);
+		if (asRestore)
+		{
+			int			nestLevel = ViewDefPinSettings();
+
+			def = AnalyzeAsRestore(query);
+			ViewDefUnpinSettings(nestLevel);
+		}
+		else
+		{
+			LambdaIdentity save;
+
+			IdentityBecomeViewOwner(viewid, &save);
+			(void) set_config_option("search_path",
+									 psprintf("%s, public",
+											  quote_identifier(get_namespace_name(get_rel_namespace(entry.master)))),
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+			def = ViewDefAnalyze(query, false);
+			IdentityRestore(&save);
+		}
 		if (def->master == entry.master)
-			result = MemoryContextStrdup(oldcxt, def->querySql);
+			result = MemoryContextStrdup(oldcxt, asRestore ? ViewDefQueryTree(def) :
+										 def->querySql);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -615,68 +641,27 @@ normalized_query(PG_FUNCTION_ARGS)
 }
 
 /*
+ * normalized_query(view regclass) returns text
+ *
+ * For the update from 0.1, which stored a view's query as its creator typed
+ * it, resolved under the creator's search_path then: the query normalized
+ * (every name qualified), so that a restore can read it.
+ */
+Datum
+normalized_query(PG_FUNCTION_ARGS)
+{
+	return AnalyzeStoredQuery(fcinfo, false);
+}
+
+/*
  * query_tree(view regclass) returns text
  *
  * For the update from 0.2, whose catalog kept a view's query as text only:
- * the query analyzed as a restore analyzes it (as the catalog owner,
- * restricted, under the pinned settings), as the tree 0.3 keeps beside it
- * (ddl.c deparses it again after a rename).  NULL when the text no longer
- * reads (something it names was renamed since), or reads another master.
+ * the tree 0.3 keeps beside it (ddl.c deparses it again after a rename).
+ * NULL when the text no longer reads (something it names was renamed).
  */
 Datum
 query_tree(PG_FUNCTION_ARGS)
 {
-	Oid			viewid = PG_GETARG_OID(0);
-	LambdaViewEntry entry;
-	char	   *query;
-	char	   *volatile result = NULL;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(viewid)};
-	bool		isnull;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-
-	SPI_connect();
-	CatalogGetViewOrError(viewid, &entry);
-	if (SPI_execute_with_args("SELECT query FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "lambda view %u has no query", viewid);
-	query = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-											  1, &isnull));
-
-	BeginInternalSubTransaction(NULL);
-	PG_TRY();
-	{
-		LambdaIdentity save;
-		LambdaViewDef *def;
-		int			nestLevel = ViewDefPinSettings();
-
-		IdentityBecomeCatalogOwner(&save);
-		SetUserIdAndSecContext(GetUserId(), save.secContext |
-							   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-		def = ViewDefAnalyze(query, true);
-		IdentityRestore(&save);
-		ViewDefUnpinSettings(nestLevel);
-		if (def->master == entry.master)
-			result = MemoryContextStrdup(oldcxt, ViewDefQueryTree(def));
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		result = NULL;
-	}
-	PG_END_TRY();
-	SPI_finish();
-
-	if (result == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(result));
+	return AnalyzeStoredQuery(fcinfo, true);
 }

@@ -79,6 +79,7 @@ static char *AggPartialSql(const char *func, LambdaAgg *agg, const char *arg);
 static void CheckColumnNames(LambdaViewDef *def);
 static bool CheckColumnRefs(Node *node, void *context);
 static bool InputRunsUserCode(Oid type);
+static bool IsUserCodeType(Oid type, char typtype);
 static bool TypeIsSuperusers(Oid type);
 static void CheckHashable(TargetEntry *tle);
 static char *StoredName(const char *name);
@@ -588,29 +589,14 @@ CheckColumnRefs(Node *node, void *context)
 static bool
 InputRunsUserCode(Oid type)
 {
-	for (;;)
-	{
-		char		typtype = get_typtype(type);
-		Oid			elem;
+	return CatalogTypeOrPartIs(type, IsUserCodeType);
+}
 
-		if (typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE ||
-			!TypeIsSuperusers(type))
-			return true;
-		if (typtype == TYPTYPE_RANGE)
-		{
-			type = get_range_subtype(type);
-			continue;
-		}
-		if (typtype == TYPTYPE_MULTIRANGE)
-		{
-			type = get_range_subtype(get_multirange_range(type));
-			continue;
-		}
-		elem = get_element_type(type);
-		if (!OidIsValid(elem))
-			return false;
-		type = elem;
-	}
+static bool
+IsUserCodeType(Oid type, char typtype)
+{
+	return typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE ||
+		!TypeIsSuperusers(type);
 }
 
 /*
