@@ -626,7 +626,9 @@ partial_agg_trans(PG_FUNCTION_ARGS)
 	}
 	agg = state->agg;
 	if (agg->aggfnoid != PG_GETARG_OID(1))
-		elog(ERROR, "aggregate of lambda.partial_agg changed within a group");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the aggregate of lambda.partial_agg must be the same for every row of a group")));
 
 	for (i = 0; i < agg->numArgs; i++)
 	{
@@ -702,7 +704,9 @@ partial_agg_combine(PG_FUNCTION_ARGS)
 		a->value.isnull = a->value.noValue = true;
 	}
 	if (a->agg->aggfnoid != b->agg->aggfnoid)
-		elog(ERROR, "cannot combine partial states of two aggregates");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the aggregate of lambda.partial_agg must be the same for every row of a group")));
 	Combine(a->agg, &a->value, &b->value, fcinfo->context, aggcxt);
 	PG_RETURN_POINTER(a);
 }

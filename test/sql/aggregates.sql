@@ -338,6 +338,9 @@ SELECT lambda.partial_agg('pg_catalog.array_agg(anynonarray)'::regprocedure, i4)
 \echo :LAST_ERROR_SQLSTATE
 SELECT lambda.partial_agg('pg_catalog.lower(text)'::regprocedure, k) FROM obs;
 \echo :LAST_ERROR_SQLSTATE
+SELECT lambda.partial_agg(CASE WHEN u > 4 THEN 'pg_catalog.bit_or(integer)' ELSE 'pg_catalog.bit_and(integer)' END::regprocedure, u)
+  FROM obs;
+\echo :LAST_ERROR_SQLSTATE
 -- EXECUTE on the aggregate is checked, as for a call of the aggregate
 CREATE ROLE agg_reader;
 GRANT SELECT ON obs TO agg_reader;
