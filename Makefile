@@ -8,7 +8,7 @@ OBJS = \
 	src/master.o \
 	src/viewdef.o \
 	src/views.o \
-	src/batch.o \
+	src/batch.o src/compact.o \
 	src/schedule.o \
 	src/guard.o \
 	src/identity.o \
@@ -41,11 +41,11 @@ endif
 # Tests: pg_regress suites in test/sql, isolation specs in test/specs,
 # expected output in expected/ (test/expected links to it), TAP in test/t.
 # Each suite starts its own throwaway server with pg_cron and lambda preloaded.
-REGRESS = setup master api semantics aggregates batch speed errors security edges
+REGRESS = setup master api semantics aggregates batch compact speed errors security edges
 REGRESS_OPTS = --inputdir=test --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=$(CURDIR)/tmp_check_regress
 ISOLATION = batch_commit batch_reader batch_abort batch_concurrent \
-	speed_commit speed_abort speed_2pc speed_reader ddl_capture
+	speed_commit speed_abort speed_2pc speed_reader ddl_capture compact_concurrent
 ISOLATION_OPTS = --inputdir=test --temp-config=$(srcdir)/test/isolation.conf \
 	--temp-instance=$(CURDIR)/tmp_check_isolation
 TAP_TESTS = 1

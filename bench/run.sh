@@ -5,7 +5,8 @@
 #
 #   1. COPY into a master with 3 views      vs  COPY into a plain table
 #   2. single-row INSERT throughput         vs  the same on a plain table
-#   3. point query on the merged view       vs  the view's query on the master
+#   3. point query on the merged view       vs  the view's query on the master,
+#                                               and a materialized view's index look-up
 #   4. full read of the merged view         vs  reading the batch table alone
 #   5. freshness: commit to visible, and how long the worker takes to settle
 #   6. run_batch                            vs  CREATE TABLE AS of the query, and
@@ -16,6 +17,10 @@
 #      recovery batch runs, and the time until the fast path is back
 #   9. COPY into a master with a view of    vs  COPY into a plain table
 #      stddev, hll and tdigest (capture by the aggregates' own transition)
+#  10. compaction of the speed layer        vs  run_batch (6)
+#  11. full read after a compaction         vs  reading the batch table alone
+#  12. COPY into a master with 1 and 10     vs  COPY into a plain table (1)
+#      views (how capture grows with views)
 #
 #   bench/run.sh [--rows N] [--copy-rows N] [--groups N] [--fresh N]
 #                [--seconds S] [--clients C] [--trials N] [--out DIR]
@@ -151,7 +156,7 @@ done
 COPY_PLAIN=$(min "${COPY_PLAIN_RUNS[@]}")
 COPY_LAMBDA=$(min "${COPY_LAMBDA_RUNS[@]}")
 row 1 copy "COPY of $COPY_ROWS rows into a master with 3 views (best of 3)" \
-    "$COPY_LAMBDA" "$COPY_PLAIN" ms "$(ratio "$COPY_LAMBDA" "$COPY_PLAIN")" '<=' 1.15 \
+    "$COPY_LAMBDA" "$COPY_PLAIN" ms "$(ratio "$COPY_LAMBDA" "$COPY_PLAIN")" '<=' 1.30 \
     "$COPY_LAMBDA ms" "$COPY_PLAIN ms"
 
 # ---------------------------------------------------------------------------
@@ -188,6 +193,36 @@ row 9 copy_generic "COPY of $COPY_ROWS rows into a master with a stddev/hll/tdig
     "$GEN_LAMBDA ms" "$GEN_PLAIN ms"
 
 # ---------------------------------------------------------------------------
+# 12. How capture grows with the number of views: COPY into a master with 1
+# view (figure 1's first) and with 10 (figure 1's 3, and 7 more of other
+# keys and aggregates), against figure 1's plain table.  Reported.
+say "12. COPY of $COPY_ROWS rows into a master with 1 and with 10 views, best of 2"
+views_master() {
+    local t=$1 n=$2 i
+    echo "CREATE TABLE $t ($COLUMNS); SELECT lambda.create_master('$t');"
+    echo "SELECT lambda.create_view('${t}_v1', 'SELECT country, count(*) AS n, sum(amount) AS revenue, avg(amount) AS mean FROM $t GROUP BY country');"
+    ((n > 1)) || return 0
+    echo "SELECT lambda.create_view('${t}_v2', \$\$SELECT date_trunc('hour', ts AT TIME ZONE 'UTC') AS hour, count(*) AS n, min(amount) AS lo, max(amount) AS hi FROM $t WHERE amount > 0 GROUP BY 1\$\$);"
+    echo "SELECT lambda.create_view('${t}_v3', 'SELECT user_id % 1000 AS bucket, count(*) AS n, sum(amount) AS total FROM $t GROUP BY 1');"
+    for i in 4 5 6 7 8 9 10; do
+        echo "SELECT lambda.create_view('${t}_v$i', 'SELECT user_id % $((i * 7)) AS k, country, count(*) AS n, sum(amount) AS total, max(amount) AS hi FROM $t GROUP BY 1, 2');"
+    done
+}
+VIEWS1_RUNS=()
+VIEWS10_RUNS=()
+for i in 1 2; do
+    { views_master "copy_v1_$i" 1; views_master "copy_v10_$i" 10; } | sql >/dev/null
+    for n in 1 10; do
+        sql -c CHECKPOINT
+        ms=$(ms_of "COPY copy_v${n}_$i FROM '$DIR/events.copy'")
+        if ((n == 1)); then VIEWS1_RUNS+=("$ms"); else VIEWS10_RUNS+=("$ms"); fi
+    done
+    sql -c "SET client_min_messages = warning" -c "DROP TABLE copy_v1_$i, copy_v10_$i CASCADE"
+done
+VIEWS1=$(min "${VIEWS1_RUNS[@]}")
+VIEWS10=$(min "${VIEWS10_RUNS[@]}")
+
+# ---------------------------------------------------------------------------
 # 2. Single-row INSERT throughput, same 3 views.  These tables stay to the
 # end: the exactness check covers their views too.
 say "2. single-row INSERT, $CLIENTS clients, $SECONDS_PER s per run, plain/lambda twice"
@@ -206,7 +241,7 @@ done
 TPS_PLAIN=$(max "${INSERT_PLAIN_RUNS[@]}")
 TPS_LAMBDA=$(max "${INSERT_LAMBDA_RUNS[@]}")
 row 2 insert "single-row INSERT, $CLIENTS clients, 3 views (best of 2)" \
-    "$TPS_LAMBDA" "$TPS_PLAIN" tps "$(ratio "$TPS_LAMBDA" "$TPS_PLAIN")" '>=' 0.90 \
+    "$TPS_LAMBDA" "$TPS_PLAIN" tps "$(ratio "$TPS_LAMBDA" "$TPS_PLAIN")" '>=' 0.95 \
     "$TPS_LAMBDA tps" "$TPS_PLAIN tps"
 
 # ---------------------------------------------------------------------------
@@ -296,12 +331,18 @@ latency point_master "$RANDOM_KEY
 SELECT user_id % $NGROUPS AS k, count(*) AS n, sum(amount) AS total, avg(amount) AS mean,
        min(amount) AS lo, max(amount) AS hi
   FROM events WHERE user_id % $NGROUPS = :k GROUP BY 1;" -t 20
+latency point_mv "$RANDOM_KEY
+SELECT * FROM per_group_mv WHERE k = :k;" -T "$SECONDS_PER"
 for p in 50 99; do
     v=$(pct point_view $p)
     m=$(pct point_master $p)
     row 3 "point_p$p" "point query (one group), p$p" "$v" "$m" ms "$(ratio "$m" "$v")" '>=' 1000 \
         "$v ms" "$m ms (query on master)"
 done
+v=$(pct point_view 50)
+m=$(pct point_mv 50)
+row 3 point_mv "point query (one group), p50, against a materialized view's index look-up" \
+    "$v" "$m" ms "$(ratio "$v" "$m")" '<=' 1.2 "$v ms" "$m ms (materialized view, unique index)"
 
 # ---------------------------------------------------------------------------
 # 4. Full read: the merged view against the batch table alone.
@@ -310,7 +351,7 @@ latency full_view "SELECT * FROM per_group;" -T "$SECONDS_PER"
 latency full_batch "SELECT * FROM $BATCH;" -T "$SECONDS_PER"
 v=$(pct full_view 50)
 b=$(pct full_batch 50)
-row 4 full_p50 "full read ($NGROUPS groups), p50" "$v" "$b" ms "$(ratio "$v" "$b")" '<=' 1.5 \
+row 4 full_p50 "full read ($NGROUPS groups, $SPEED_GROUPS of them in the speed layer), p50" "$v" "$b" ms "$(ratio "$v" "$b")" '<=' 1.3 \
     "$v ms" "$b ms (batch table alone)"
 
 # ---------------------------------------------------------------------------
@@ -378,6 +419,44 @@ ROW_BYTES=$(sql -c "SELECT round(avg(pg_column_size(t.*)), 1) FROM $BATCH t")
 PER_GROUP=$(awk -v b="$SPEED_BYTES" -v g="$SPEED_GROUPS" 'BEGIN { printf "%.1f", b / g }')
 row 7 memory "speed-layer memory per group" "$PER_GROUP" "$ROW_BYTES" bytes \
     "$(ratio "$PER_GROUP" "$ROW_BYTES")" - - "$PER_GROUP B" "$ROW_BYTES B (batch table row)"
+
+# ---------------------------------------------------------------------------
+# 10. Compaction: the batch table merged with the speed layer, published as
+# a new batch, against run_batch over the whole master (6).  Three rounds,
+# each after $FRESH fresh rows have settled (the first also holds 5's
+# rows); the time is the one the server measured (lambda.views).
+say "10. compaction after $FRESH fresh rows, best of 3"
+COMPACT_RUNS=()
+COMPACT_WRITTEN=()
+for round in 1 2 3; do
+    if ((round > 1)); then
+        pgb 1 -t "$(((FRESH + 9) / 10))" -f "$DIR/fresh.sql" >/dev/null
+        settled
+    fi
+    COMPACT_WRITTEN+=("$(sql -c "SELECT lambda.compact('per_group')")")
+    COMPACT_RUNS+=("$(sql -c "SELECT round(extract(epoch FROM last_compaction_duration) * 1000, 1)
+                               FROM lambda.views WHERE view = 'per_group'::regclass")")
+done
+COMPACT_MS=$(min "${COMPACT_RUNS[@]}")
+row 10 compact "compaction after $FRESH fresh rows (${COMPACT_WRITTEN[*]} groups written) vs run_batch over $ROWS rows (best of 3)" \
+    "$COMPACT_MS" "$BATCH_MS" ms "$(ratio "$COMPACT_MS" "$BATCH_MS")" '<=' 0.02 \
+    "$COMPACT_MS ms" "$BATCH_MS ms (run_batch, 6)"
+
+# 11. A full read right after the compaction: the speed layer is empty.
+say "11. full read after the compaction, $SECONDS_PER s each"
+sql -c "VACUUM (ANALYZE) $BATCH"
+latency full_view_compacted "SELECT * FROM per_group;" -T "$SECONDS_PER"
+latency full_batch_compacted "SELECT * FROM $BATCH;" -T "$SECONDS_PER"
+v=$(pct full_view_compacted 50)
+b=$(pct full_batch_compacted 50)
+row 11 full_compacted "full read ($NGROUPS groups) after a compaction, p50" "$v" "$b" ms "$(ratio "$v" "$b")" - - \
+    "$v ms" "$b ms (batch table alone)"
+
+# 12's rows, in figure order
+row 12 copy_1view "COPY of $COPY_ROWS rows into a master with 1 view (best of 2)" \
+    "$VIEWS1" "$COPY_PLAIN" ms "$(ratio "$VIEWS1" "$COPY_PLAIN")" - - "$VIEWS1 ms" "$COPY_PLAIN ms (1)"
+row 12 copy_10views "COPY of $COPY_ROWS rows into a master with 10 views (best of 2)" \
+    "$VIEWS10" "$COPY_PLAIN" ms "$(ratio "$VIEWS10" "$COPY_PLAIN")" - - "$VIEWS10 ms" "$COPY_PLAIN ms (1)"
 
 # ---------------------------------------------------------------------------
 # Exactness: every lambda view equals its query run on the master, both
@@ -534,8 +613,10 @@ echo "$REPORT" >"$OUT/results.md"
     echo "# $HEADER"
     echo "# runs (ms or tps): copy plain ${COPY_PLAIN_RUNS[*]}; copy lambda ${COPY_LAMBDA_RUNS[*]};" \
         "insert plain ${INSERT_PLAIN_RUNS[*]}; insert lambda ${INSERT_LAMBDA_RUNS[*]};" \
-        "run_batch ${BATCH_RUNS[*]}; ctas ${CTAS_RUNS[*]}; refresh ${REFRESH_RUNS[*]}"
-    for name in point_view point_master full_view full_batch; do
+        "run_batch ${BATCH_RUNS[*]}; ctas ${CTAS_RUNS[*]}; refresh ${REFRESH_RUNS[*]};" \
+        "compact ${COMPACT_RUNS[*]}; copy 1 view ${VIEWS1_RUNS[*]}; copy 10 views ${VIEWS10_RUNS[*]}"
+    for name in point_view point_master point_mv full_view full_batch full_view_compacted \
+        full_batch_compacted; do
         echo "# latency $(lat_summary $name)"
     done
     echo "# figure label lambda plain unit ratio op target met"

@@ -68,8 +68,6 @@ LAMBDA_FUNCTION(scheduled_batch);
 
 static Tuplestorestate *ComputeUnderSnapshot(Oid partialView, Snapshot snap);
 static void Publish(LambdaViewEntry *entry, Tuplestorestate *groups);
-static void RegisterCut(Oid viewid, Snapshot snap, bool fresh);
-static char *SnapshotText(Snapshot snap);
 static uint64 WidenXid(TransactionId xid, FullTransactionId next);
 static int	CompareUint64(const void *a, const void *b);
 
@@ -129,32 +127,13 @@ RunBatch(LambdaViewEntry *entry)
 	int64		ngroups;
 	LambdaIdentity save;
 
-	MasterCheckUsable(entry->master);
-	if (!RestoreCaptureInPlace(entry->id, entry->master))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot run a batch of lambda view \"%s\" before its capture triggers exist",
-						get_rel_name(entry->view)),
-				 errdetail("Rows inserted before the triggers exist would be in neither layer. A restore creates them after loading the data."),
-				 errhint("Run the batch once the restore has finished.")));
-	if (CaptureInsertRunning(LayoutGet(entry->view)))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot run a batch of lambda view \"%s\" while an insert into its master is running",
-						get_rel_name(entry->view)),
-				 errdetail("The rows the statement inserted so far would be counted twice: in the batch, and when the statement's rows are captured at its end."),
-				 errhint("Run the batch after the statement, for example from the next statement of the transaction.")));
-
 	/* 1: one run per view at a time */
-	values[0] = ObjectIdGetDatum(entry->view);
-	CatalogExec("SELECT 1 FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1 "
-				"FOR UPDATE",
-				1, argtypes, values, NULL);
+	(void) BatchBegin(entry, false, true);
 
 	/* 2: the cut; what this transaction captured so far is in this batch */
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 	CaptureCover(entry->view);
-	RegisterCut(entry->view, snap, entry->batchVersion == 0);
+	BatchRegisterCut(entry->view, snap, entry->batchVersion == 0);
 	SharedWantDatabase(MyDatabaseId);
 
 	/* 3: compute, and 4: publish, as the view's owner */
@@ -167,9 +146,10 @@ RunBatch(LambdaViewEntry *entry)
 	/* snapshots older than the catalog row's update read the old batch */
 	CaptureBatchPublished(entry->view, GetCurrentCommandId(false));
 
+	values[0] = ObjectIdGetDatum(entry->view);
 	values[1] = TimestampTzGetDatum(started);
 	values[2] = Int64GetDatum(ngroups);
-	values[3] = CStringGetTextDatum(SnapshotText(snap));
+	values[3] = CStringGetTextDatum(BatchSnapshotText(snap));
 	CatalogExec("UPDATE lambda.view "
 				"SET batch_version = batch_version OPERATOR(pg_catalog.+) 1, "
 				"batch_started = $2, batch_finished = pg_catalog.clock_timestamp(), "
@@ -181,6 +161,49 @@ RunBatch(LambdaViewEntry *entry)
 	tuplestore_end(groups);
 	UnregisterSnapshot(snap);
 	return ngroups;
+}
+
+/*
+ * Check that a batch run (or, with compaction, a compaction) of the view
+ * may start, and take its catalog row's lock: the mutex between the runs
+ * and compactions of a view (step 1).  Without wait, return false at once
+ * when another transaction holds it.
+ */
+bool
+BatchBegin(LambdaViewEntry *entry, bool compaction, bool wait)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+
+	MasterCheckUsable(entry->master);
+	if (!RestoreCaptureInPlace(entry->id, entry->master))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 compaction ?
+				 errmsg("cannot compact lambda view \"%s\" before its capture triggers exist",
+						get_rel_name(entry->view)) :
+				 errmsg("cannot run a batch of lambda view \"%s\" before its capture triggers exist",
+						get_rel_name(entry->view)),
+				 errdetail("Rows inserted before the triggers exist would be in neither layer. A restore creates them after loading the data."),
+				 errhint("Run the batch once the restore has finished.")));
+	if (CaptureInsertRunning(LayoutGet(entry->view)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 compaction ?
+				 errmsg("cannot compact lambda view \"%s\" while an insert into its master is running",
+						get_rel_name(entry->view)) :
+				 errmsg("cannot run a batch of lambda view \"%s\" while an insert into its master is running",
+						get_rel_name(entry->view)),
+				 errdetail("The rows the statement inserted so far would be counted twice: in the batch, and when the statement's rows are captured at its end."),
+				 errhint("Run the batch after the statement, for example from the next statement of the transaction.")));
+
+	values[0] = ObjectIdGetDatum(entry->view);
+	return CatalogExec(wait ?
+					   "SELECT 1 FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1 "
+					   "FOR UPDATE" :
+					   "SELECT 1 FROM lambda.view WHERE view OPERATOR(pg_catalog.=) $1 "
+					   "FOR UPDATE SKIP LOCKED",
+					   1, argtypes, values, NULL) > 0;
 }
 
 /*
@@ -284,10 +307,11 @@ Publish(LambdaViewEntry *entry, Tuplestorestate *groups)
  * with this transaction recorded as in progress (see SnapshotText), and the
  * id of the (sub)transaction that publishes it: readers see the generation
  * exactly when they see that catalog row, so a batch run in a subtransaction
- * that rolls back is never resolved to.
+ * that rolls back is never resolved to.  A compaction registers its cut the
+ * same way (compact.c).
  */
-static void
-RegisterCut(Oid viewid, Snapshot snap, bool fresh)
+void
+BatchRegisterCut(Oid viewid, Snapshot snap, bool fresh)
 {
 	TransactionId own = GetTopTransactionId();
 	TransactionId publisher = GetCurrentTransactionId();
@@ -309,8 +333,8 @@ RegisterCut(Oid viewid, Snapshot snap, bool fresh)
  * The snapshot as pg_snapshot text, "xmin:xmax:xip,...", with 64-bit
  * transaction ids so the recorded cut stays meaningful across wraparound.
  */
-static char *
-SnapshotText(Snapshot snap)
+char *
+BatchSnapshotText(Snapshot snap)
 {
 	FullTransactionId next = ReadNextFullTransactionId();
 	uint64	   *xip = palloc(sizeof(uint64) * Max(snap->xcnt, 1));

@@ -33,6 +33,12 @@ int			lambda_max_handoff = MaxAllocSize / 1024;
 int			lambda_recovery_timeout = 600000;
 
 /*
+ * lambda.compact_threshold: share of lambda.speed_memory a view's settled
+ * speed state may take before its worker compacts it; 0 never
+ */
+double		lambda_compact_threshold = 0.05;
+
+/*
  * Define the parameters.  Called from _PG_init while preloading.
  */
 void
@@ -103,4 +109,15 @@ GucInit(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("lambda.compact_threshold",
+							 "Share of lambda.speed_memory a view's speed layer may take before its worker compacts it.",
+							 "A compaction publishes the batch table merged with the speed layer as a new batch, without reading the master. 0 turns it off.",
+							 &lambda_compact_threshold,
+							 0.05,
+							 0.0,
+							 1.0,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 }

@@ -14,6 +14,7 @@ extern int	lambda_max_views;
 extern int	lambda_naptime;
 extern int	lambda_recovery_timeout;
 extern int	lambda_max_handoff;
+extern double lambda_compact_threshold;
 
 extern void GucInit(void);
 

@@ -71,7 +71,6 @@ static void BeginFast(MergeScan *scan, Snapshot snapshot);
 static bool FastAtOnce(MergeScan *scan, Snapshot snapshot);
 static bool FastNext(MergeScan *scan, Datum **values, bool **isnull);
 static void EndFast(MergeScan *scan);
-static Relation KeyIndex(Relation batch, int nprefix);
 
 /* A read of the merged groups, one row at a time */
 struct MergeScan
@@ -219,7 +218,7 @@ BeginFast(MergeScan *scan, Snapshot snapshot)
 	LayoutCheckBatchTable(layout, scan->batch);
 	scan->slot = table_slot_create(scan->batch, NULL);
 	if (nprefix > 0)
-		scan->index = KeyIndex(scan->batch, nprefix);
+		scan->index = MergeKeyIndex(scan->batch, nprefix);
 	if (scan->index != NULL)
 	{
 		ScanKey		scankeys = palloc(sizeof(ScanKeyData) * nprefix);
@@ -512,10 +511,10 @@ AddToGroups(HeapTuple tuple, void *arg)
 /*
  * The batch table's btree index whose first nprefix columns are the first
  * nprefix group keys, opened; or NULL.  create_view makes one on all the
- * keys.
+ * keys.  Compaction finds its rows through it too (compact.c).
  */
-static Relation
-KeyIndex(Relation batch, int nprefix)
+Relation
+MergeKeyIndex(Relation batch, int nprefix)
 {
 	List	   *indexes = RelationGetIndexList(batch);
 	ListCell   *lc;

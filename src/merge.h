@@ -21,6 +21,7 @@ extern MergeScan *MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefi
 							 Datum *key, bool *keynull);
 extern bool MergeNext(MergeScan *scan, Datum **values, bool **isnull);
 extern void MergeEnd(MergeScan *scan);
+extern Relation MergeKeyIndex(Relation batch, int nprefix);
 extern void ExactRead(LambdaLayout *layout, Snapshot snapshot, Tuplestorestate *out,
 					  MemoryContext outcxt);
 

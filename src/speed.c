@@ -58,10 +58,11 @@
  * pending list and generations, every field of its slot after the lock,
  * and the DSA memory they point to.  Readers and hand-offs of other views
  * never contend.  Exclusively: hand-off (SpeedHandOff, SpeedLose, MarkLost),
- * a batch's registration (SpeedRegisterBatch), settling (SpeedSettle,
- * SpeedDiscard), loading and forgetting (SpeedLoad, SpeedDrop); shared:
- * readers (SpeedUsable, SpeedRead, SpeedStatus, SpeedSettleRounds) and
- * SpeedNeedsBatch, SpeedSave.  Every one takes it through SharedViewLock or
+ * a batch's or compaction's registration (SpeedRegisterBatch), settling
+ * (SpeedSettle, SpeedDiscard), loading and forgetting (SpeedLoad,
+ * SpeedDrop); shared: readers (SpeedUsable, SpeedRead, SpeedStatus,
+ * SpeedSettleRounds) and SpeedNeedsBatch, SpeedNeedsCompaction, SpeedSave.
+ * Every one takes it through SharedViewLock or
  * SharedViewLockIfStill, which check that the slot is still the view's
  * (shmem.c): a slot pointer found earlier may have been freed, or given to
  * another view, meanwhile.  A dsa_pointer read under the lock may be used
@@ -903,6 +904,35 @@ SpeedNeedsBatch(LambdaSharedView *view, Oid viewid)
 	if (needs && TransactionIdIsValid(lossy) &&
 		!TransactionIdPrecedes(lossy, GetOldestActiveTransactionId()))
 		needs = false;
+	return needs;
+}
+
+/*
+ * Should a worker compact the view (compact.c)?  When its newest
+ * generation, complete and published, holds more settled states than
+ * lambda.compact_threshold of lambda.speed_memory.  Pending deltas do not
+ * count: a compaction cannot fold those of transactions still in progress,
+ * and would then run every round for nothing.
+ */
+bool
+SpeedNeedsCompaction(LambdaSharedView *view, Oid viewid)
+{
+	dsa_area   *dsa = LambdaDsa();
+	double		limit = lambda_compact_threshold * lambda_speed_memory * 1024.0;
+	bool		needs = false;
+
+	if (lambda_compact_threshold <= 0)
+		return false;
+	if (!SharedViewLockIfStill(view, viewid, LW_SHARED))
+		return false;			/* forgotten meanwhile */
+	if (DsaPointerIsValid(view->generations))
+	{
+		LambdaGeneration *gen = dsa_get_address(dsa, view->generations);
+
+		needs = gen->complete && gen->published && gen->nentries > 0 &&
+			gen->bytes > limit;
+	}
+	LWLockRelease(&view->lock);
 	return needs;
 }
 

@@ -34,6 +34,7 @@ extern void SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout,
 extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
 						TransactionId horizon);
 extern bool SpeedNeedsBatch(LambdaSharedView *view, Oid viewid);
+extern bool SpeedNeedsCompaction(LambdaSharedView *view, Oid viewid);
 extern void SpeedForget(Oid dbid, Oid viewid);
 extern bool SpeedSave(LambdaSharedView *view, FILE *file);
 extern bool SpeedLoad(LambdaSharedView *view, FILE *file);

@@ -20,18 +20,22 @@
  *	- runs a batch for each view whose newest generation is missing or
  *	  incomplete (after a restart, an overflow or a failed capture), once
  *	  every transaction whose delta may be lost has finished, so that the
- *	  new generation is complete and the fast path comes back by itself.
+ *	  new generation is complete and the fast path comes back by itself;
+ *	- compacts each view whose settled speed state passed
+ *	  lambda.compact_threshold (compact.c), so that the speed layer's
+ *	  memory stays bounded and reads stay fast between batches.
  *
  * A worker connects as the bootstrap superuser, but never runs a view's
  * code as such: settling (which merges states with the functions of the
- * view's types) and recovery batches run as the view's owner, restricted
+ * view's types), recovery batches and compactions run as the view's owner,
+ * restricted
  * (identity.c), and the worker's own SQL is resolved under a pinned
  * search_path.
  *
  * Errors are contained: each view's settling runs in an error boundary of
  * its own (an error costs that view its speed state until a batch, never
- * the others theirs), each recovery batch too (retried after RETRY_SECONDS),
- * and each round (after a failed round the worker waits longer, up to a
+ * the others theirs), each recovery batch and compaction too (retried after
+ * RETRY_SECONDS), and each round (after a failed round the worker waits longer, up to a
  * minute).  A worker that still dies within seconds of its start makes the
  * launcher back off before starting the next (MAX_BACKOFF_SECONDS).
  *
@@ -71,6 +75,7 @@
 
 #include "batch.h"
 #include "catalog.h"
+#include "compact.h"
 #include "guc.h"
 #include "identity.h"
 #include "lambda.h"
@@ -82,8 +87,9 @@
 #include "worker.h"
 
 /*
- * Seconds to wait before retrying a view's failed recovery batch, twice as
- * long after each failure in a row, up to MAX_RETRY_SECONDS
+ * Seconds to wait before retrying a view's failed recovery batch or
+ * compaction, twice as long after each failure in a row, up to
+ * MAX_RETRY_SECONDS
  */
 #define RETRY_SECONDS		10
 #define MAX_RETRY_SECONDS	600
@@ -125,12 +131,12 @@ static List *ViewsOfDatabase(void);
 static bool CaptureInPlace(Oid viewid);
 static void WorkerRound(void);
 static bool ProtectedRound(MemoryContext roundContext);
-static bool RecoveryBatch(Oid viewid);
+static bool WorkerBatch(Oid viewid, bool compaction);
 static void SettleView(LambdaSharedView *view, Oid viewid, TransactionId horizon);
 static void SettleErrorContext(void *arg);
 static void ForgetDroppedViews(List *views);
 
-/* Views whose recovery batch failed, and when to try again */
+/* Views whose recovery batch or compaction failed, and when to try again */
 typedef struct RetryEntry
 {
 	Oid			viewid;
@@ -634,6 +640,8 @@ WorkerRound(void)
 	MemoryContext round = CurrentMemoryContext;
 	List	   *views;
 	List	   *rebuild = NIL;
+	List	   *compact = NIL;
+	bool		compactable;
 	ListCell   *lc;
 
 	StartTransactionCommand();
@@ -642,6 +650,7 @@ WorkerRound(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	views = ViewsOfDatabase();
+	compactable = CompactAvailable();
 	foreach(lc, views)
 	{
 		Oid			viewid = lfirst_oid(lc);
@@ -658,6 +667,13 @@ WorkerRound(void)
 			MemoryContext old = MemoryContextSwitchTo(round);
 
 			rebuild = lappend_oid(rebuild, viewid);
+			MemoryContextSwitchTo(old);
+		}
+		else if (compactable && SpeedNeedsCompaction(view, viewid))
+		{
+			MemoryContext old = MemoryContextSwitchTo(round);
+
+			compact = lappend_oid(compact, viewid);
 			MemoryContextSwitchTo(old);
 		}
 	}
@@ -679,9 +695,11 @@ WorkerRound(void)
 	SPI_finish();
 	CommitTransactionCommand();
 
+	rebuild = list_concat(rebuild, compact);
 	foreach(lc, rebuild)
 	{
 		Oid			viewid = lfirst_oid(lc);
+		bool		compaction = list_member_oid(compact, viewid);
 		TimestampTz now = GetCurrentTimestamp();
 		ListCell   *rlc;
 		RetryEntry *retry = NULL;
@@ -693,7 +711,7 @@ WorkerRound(void)
 		}
 		if (retry != NULL && retry->notBefore > now)
 			continue;
-		if (RecoveryBatch(viewid))
+		if (WorkerBatch(viewid, compaction))
 		{
 			if (retry != NULL)
 				retries = list_delete_ptr(retries, retry);
@@ -831,11 +849,14 @@ ForgetDroppedViews(List *views)
 
 
 /*
- * Run a batch that restores a view's fast path.  Returns false when it
- * failed (the error is logged).
+ * Run a batch that restores a view's fast path, or with compaction, compact
+ * a view whose speed layer grew past lambda.compact_threshold (compact.c).
+ * Returns false when it failed (the error is logged); a compaction that
+ * would wait for a batch run or another compaction of the view is left to
+ * a later round.
  */
 static bool
-RecoveryBatch(Oid viewid)
+WorkerBatch(Oid viewid, bool compaction)
 {
 	MemoryContext old = CurrentMemoryContext;
 	volatile bool ok = true;
@@ -843,22 +864,37 @@ RecoveryBatch(Oid viewid)
 	PG_TRY();
 	{
 		LambdaViewEntry entry;
+		const char *name;
 
 		StartTransactionCommand();
+		name = get_rel_name(viewid) ? get_rel_name(viewid) : "?";
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING,
-							   psprintf("lambda: recovery batch of view %s",
-										quote_identifier(get_rel_name(viewid) ? get_rel_name(viewid) : "?")));
+							   psprintf(compaction ? "lambda: compaction of view %s" :
+										"lambda: recovery batch of view %s",
+										quote_identifier(name)));
 		if (lambda_recovery_timeout > 0)
 			enable_timeout_after(STATEMENT_TIMEOUT, lambda_recovery_timeout);
 		if (CatalogGetView(viewid, &entry))
 		{
-			int64		groups = RunBatch(&entry);
+			if (compaction)
+			{
+				int64		groups = Compact(&entry, false);
 
-			ereport(LOG,
-					(errmsg("lambda: rebuilt the speed layer of view \"%s\" with a batch of " INT64_FORMAT " groups",
-							get_rel_name(viewid), groups)));
+				if (groups >= 0)
+					ereport(DEBUG1,
+							(errmsg_internal("lambda: compacted view \"%s\": " INT64_FORMAT " groups",
+											 name, groups)));
+			}
+			else
+			{
+				int64		groups = RunBatch(&entry);
+
+				ereport(LOG,
+						(errmsg("lambda: rebuilt the speed layer of view \"%s\" with a batch of " INT64_FORMAT " groups",
+								name, groups)));
+			}
 		}
 		disable_timeout(STATEMENT_TIMEOUT, false);
 		PopActiveSnapshot();

@@ -11,8 +11,10 @@
 #	  savepoint (after a nested one was released) or release one, some
 #	  prepare and, after a pause in which batches run, commit or roll back
 #	  the prepared transaction;
-#	- 3 other sessions (pgbench) run lambda.run_batch of a random view at
-#	  random moments (one in five in a transaction that rolls back), and
+#	- 3 other sessions (pgbench) run lambda.run_batch or lambda.compact of
+#	  a random view at random moments (one in five in a transaction that
+#	  rolls back), while the workers compact views past a low
+#	  lambda.compact_threshold, and
 #	  read: in one REPEATABLE READ transaction, the view with
 #	  lambda.fast_path (one statement), the view's query on the master
 #	  (another), the view again after a random pause (batches publish and
@@ -149,7 +151,8 @@ sub view_scripts
 	my @names = @$read;
 	my $n = scalar @names;
 	my $nb = scalar @$batched;
-	my $batch = "\\set which random(1, $nb)\n\\set r random(1, 5)\n\\if :r = 1\nBEGIN;\n\\endif\n";
+	my $batch = "\\set which random(1, $nb)\n\\set r random(1, 5)\n\\set op random(1, 2)\n"
+	  . "\\if :r = 1\nBEGIN;\n\\endif\n";
 	my $reader = "\\set which random(1, $n)\n\\set pause random(0, 100)\n"
 	  . "BEGIN ISOLATION LEVEL REPEATABLE READ;\n";
 	my $agg = q{hashtext(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))};
@@ -179,8 +182,12 @@ EOS
 	}
 	for my $i (0 .. $nb - 1)
 	{
+		# a batch, or a compaction (refused, 55000, while the view is on
+		# the slow path: only a batch is exact then)
 		$batch .= ($i == 0 ? "\\if" : "\\elif") . " :which = " . ($i + 1) . "\n"
-		  . "SELECT lambda.run_batch('$batched->[$i]');\n";
+		  . "\\if :op = 1\nSELECT lambda.run_batch('$batched->[$i]');\n\\else\n"
+		  . "DO \$\$ BEGIN PERFORM lambda.compact('$batched->[$i]'); "
+		  . "EXCEPTION WHEN object_not_in_prerequisite_state THEN NULL; END \$\$;\n\\endif\n";
 	}
 	$batch .= "\\endif\n\\if :r = 1\n\\sleep 20 ms\nROLLBACK;\n\\endif\n\\sleep 100 ms\n";
 	$reader .= "\\endif\nCOMMIT;\n";
@@ -268,8 +275,13 @@ sub stress_run
 
 # --- phase 1: the four views, the default speed memory --------------------
 
+# the workers compact a view past 32 kB of settled states, so that their
+# compactions race the writers, readers, batches and compactions too
+$node->append_conf('postgresql.conf', "lambda.compact_threshold = 0.0005\n");
+$node->reload;
 my $versions = sql(q{SELECT sum(batch_version) FROM lambda.views});
 stress_run('default', $seconds, \@names, \@names);
+cmp_ok(sql(q{SELECT sum(compactions) FROM lambda.views}), '>', 3, 'compactions ran during the run');
 foreach my $name (@names)
 {
 	cmp_ok(sql(qq{SELECT count(*) FROM stress_reads WHERE fast AND view = '$name'}), '>', 0,

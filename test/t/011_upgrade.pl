@@ -59,7 +59,7 @@ is($ret, 0, 'the update succeeds');
 like($err, qr/the owner of lambda view v has no TRIGGER privilege|^$/, 'warnings only about views whose owner lacks TRIGGER');
 is(sql(q{SELECT count(*) FROM pg_statistic_ext WHERE stxrelid IN (SELECT batch_table FROM lambda.view)}),
 	'0', 'what the old owner attached to the batch table is gone');
-is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'lambda'}), '0.3', 'updated to 0.3');
+is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'lambda'}), '0.4', 'updated to 0.4');
 is(sql(q{SELECT string_agg((relowner = (SELECT relowner FROM pg_class WHERE oid = 'lambda.view'::regclass))::text
 				|| ':' || coalesce(array_to_string(reloptions, ','), ''), ' ' ORDER BY relname)
 		 FROM pg_class WHERE oid IN (SELECT batch_table FROM lambda.view UNION ALL SELECT partial_view FROM lambda.view)}),
@@ -94,6 +94,16 @@ sql(qq{SET ROLE bob; SELECT lambda.create_view('v_gen', \$\$ $gquery \$\$)});
 sql(q{INSERT INTO events SELECT i, 'g' || (i % 7), i % 3 FROM generate_series(1, 50) i});
 ok(wait_fast($node, 'v_gen'), 'the new view is on the fast path');
 is(exact($node, 'v_gen', $gquery), 't|0', 'a view with 0.3 aggregates is exact on the fast path');
+
+# 0.4's compaction, of a view made under 0.1 and of one made since
+sql(q{INSERT INTO events SELECT i, 'g' || (i % 9), 2 FROM generate_series(1, 40) i});
+ok(wait_fast($node, 'v_gen'), 'fresh rows on the fast path');
+is(sql(q{SET ROLE bob; SELECT lambda.compact('v') > 0, lambda.compact('v_gen') > 0}), 't|t',
+	'bob compacts both views');
+is(sql(q{SELECT string_agg(compactions || ':' || speed_groups, ' ' ORDER BY view::text) FROM lambda.views}),
+	'1:0 1:0', 'each compaction is counted and leaves the speed layer empty');
+is(exact($node, 'v', $query), 't|0', 'the view made under 0.1 is exact after a compaction');
+is(exact($node, 'v_gen', $gquery), 't|0', 'the view made under 0.3 is exact after a compaction');
 
 # the query 0.1 stored as bob typed it is stored normalized, so that a dump
 # of the updated database restores (here into another database)
