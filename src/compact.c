@@ -271,10 +271,15 @@ MergeIntoBatch(LambdaViewEntry *entry, LambdaLayout *layout, LayoutGroups *speed
 		iscan = index_beginscan(rel, index, snap, nkeys, 0);
 	}
 
+	/*
+	 * The scans allocate what they keep as they go (btree's list of dead
+	 * items, say): they run in this function's context, and only the
+	 * merges in the group's, which is reset after each.
+	 */
 	foreach(lc, speed->groups)
 	{
 		LayoutGroup *g = lfirst(lc);
-		MemoryContext old = MemoryContextSwitchTo(groupcxt);
+		MemoryContext old;
 		bool		have;
 
 		CHECK_FOR_INTERRUPTS();
@@ -321,7 +326,9 @@ MergeIntoBatch(LambdaViewEntry *entry, LambdaLayout *layout, LayoutGroups *speed
 			slot_getallattrs(found);
 			memcpy(row->tts_values, found->tts_values, sizeof(Datum) * natts);
 			memcpy(row->tts_isnull, found->tts_isnull, sizeof(bool) * natts);
+			old = MemoryContextSwitchTo(groupcxt);
 			LayoutMerge(layout, row->tts_values, row->tts_isnull, g->values, g->isnull);
+			MemoryContextSwitchTo(old);
 			ExecStoreVirtualTuple(row);
 			simple_table_tuple_update(rel, &found->tts_tid, row, snap, &update_indexes);
 			/* not a HOT update: the new version needs its index entries */
@@ -341,9 +348,9 @@ MergeIntoBatch(LambdaViewEntry *entry, LambdaLayout *layout, LayoutGroups *speed
 			(*added)++;
 		}
 		written++;
+		ExecClearTuple(row);
 		ExecClearTuple(found);
 		ResetPerTupleExprContext(estate);
-		MemoryContextSwitchTo(old);
 		MemoryContextReset(groupcxt);
 	}
 	CommandCounterIncrement();
