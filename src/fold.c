@@ -53,7 +53,6 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
-#include "utils/fmgroids.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
 
@@ -65,8 +64,6 @@ typedef struct FoldState
 	int			column;			/* in the partial state row */
 	LambdaStateKind kind;
 	ExprState  *arg;			/* NULL for count(*) and generic states */
-	LambdaAggregate *accum;		/* a numeric sum's accumulator, or NULL */
-	ExprState  *accumArg;		/* ... and what it adds */
 	LambdaAggregate *agg;		/* generic: the aggregate ... */
 	int			nargs;
 	ExprState **args;			/* ... and its arguments */
@@ -76,9 +73,8 @@ typedef struct FoldState
 } FoldState;
 
 /*
- * A group's states, in the order of fold->states; a generic state's value,
- * and in a statement of many rows a numeric sum's, points to its
- * LambdaAggValue.
+ * A group's states, in the order of fold->states; a generic state's value
+ * points to its LambdaAggValue.
  */
 typedef struct FoldGroup
 {
@@ -112,8 +108,8 @@ static ExprState *PrepareQual(Expr *expr);
 static void ResetGroups(LambdaFold *fold);
 static void EvalKeys(LambdaFold *fold);
 static FoldGroup *GroupOf(LambdaFold *fold, bool *isnew);
-static FoldGroup *NewGroup(LambdaFold *fold, MemoryContext cxt, bool accumulate);
-static void Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group, bool accumulate,
+static FoldGroup *NewGroup(LambdaFold *fold, MemoryContext cxt);
+static void Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group,
 					MemoryContext cxt);
 static void FoldRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *slot,
 					bool only, MemoryContext into, List **result);
@@ -121,7 +117,7 @@ static FoldGroup *FoldOneRow(LambdaLayout *layout, LambdaFold *fold);
 static List *GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext into);
 static void Keep(FoldGroup *group, int i, Datum value, FoldState *state,
 				 MemoryContext cxt);
-static HeapTuple FormPartialRow(LambdaLayout *layout, LambdaFold *fold, bool accumulated,
+static HeapTuple FormPartialRow(LambdaLayout *layout, LambdaFold *fold,
 								TupleTableSlot *keys, FoldGroup *group,
 								MemoryContext aggcxt);
 static Datum NoHash(PG_FUNCTION_ARGS);
@@ -227,13 +223,13 @@ FoldRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *slot, bool only,
 	{
 		group = FoldOneRow(layout, fold);
 		MemoryContextSwitchTo(into);
-		*result = list_make1(FormPartialRow(layout, fold, false, fold->keySlot, group,
+		*result = list_make1(FormPartialRow(layout, fold, fold->keySlot, group,
 											econtext->ecxt_per_tuple_memory));
 	}
 	else
 	{
 		group = GroupOf(fold, &isnew);
-		Advance(layout, fold, group, true, fold->groupcxt);
+		Advance(layout, fold, group, fold->groupcxt);
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -259,7 +255,7 @@ GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext into)
 		while ((entry = ScanTupleHashTable(fold->groups, &iter)) != NULL)
 		{
 			ExecStoreMinimalTuple(entry->firstTuple, keys, false);
-			result = lappend(result, FormPartialRow(layout, fold, true, keys, entry->additional,
+			result = lappend(result, FormPartialRow(layout, fold, keys, entry->additional,
 													fold->groupcxt));
 			ResetExprContext(fold->econtext);
 		}
@@ -267,7 +263,7 @@ GroupRows(LambdaLayout *layout, LambdaFold *fold, MemoryContext into)
 		ExecDropSingleTupleTableSlot(keys);
 	}
 	else if (fold->onlyGroup != NULL)
-		result = lappend(result, FormPartialRow(layout, fold, true, NULL, fold->onlyGroup,
+		result = lappend(result, FormPartialRow(layout, fold, NULL, fold->onlyGroup,
 												fold->groupcxt));
 	MemoryContextSwitchTo(old);
 
@@ -328,7 +324,7 @@ GroupOf(LambdaFold *fold, bool *isnew)
 
 	if (*isnew)
 	{
-		group = NewGroup(fold, fold->groupcxt, true);
+		group = NewGroup(fold, fold->groupcxt);
 		if (fold->groups == NULL)
 			fold->onlyGroup = group;
 		else
@@ -338,11 +334,10 @@ GroupOf(LambdaFold *fold, bool *isnew)
 }
 
 /*
- * A group of no rows yet, in cxt; with accumulate, its numeric sums add up
- * in accumulators.
+ * A group of no rows yet, in cxt.
  */
 static FoldGroup *
-NewGroup(LambdaFold *fold, MemoryContext cxt, bool accumulate)
+NewGroup(LambdaFold *fold, MemoryContext cxt)
 {
 	FoldGroup  *group = MemoryContextAlloc(cxt, sizeof(FoldGroup));
 	int			i;
@@ -356,13 +351,11 @@ NewGroup(LambdaFold *fold, MemoryContext cxt, bool accumulate)
 		/* count of nothing is 0; sum, min and max of nothing are NULL */
 		group->values[i] = Int64GetDatum(0);
 		group->isnull[i] = state->kind != LAMBDA_STATE_COUNT;
-		if (state->kind == LAMBDA_STATE_GENERIC ||
-			(accumulate && state->accum != NULL))
+		if (state->kind == LAMBDA_STATE_GENERIC)
 		{
 			LambdaAggValue *v = MemoryContextAlloc(cxt, sizeof(LambdaAggValue));
 
-			PartialInit(state->kind == LAMBDA_STATE_GENERIC ? state->agg : state->accum,
-						v, cxt);
+			PartialInit(state->agg, v, cxt);
 			group->values[i] = PointerGetDatum(v);
 			group->isnull[i] = false;
 		}
@@ -378,24 +371,20 @@ NewGroup(LambdaFold *fold, MemoryContext cxt, bool accumulate)
 static FoldGroup *
 FoldOneRow(LambdaLayout *layout, LambdaFold *fold)
 {
-	FoldGroup  *group = NewGroup(fold, CurrentMemoryContext, false);
+	FoldGroup  *group = NewGroup(fold, CurrentMemoryContext);
 
 	if (fold->keySlot != NULL)
 		EvalKeys(fold);
-	Advance(layout, fold, group, false, CurrentMemoryContext);
+	Advance(layout, fold, group, CurrentMemoryContext);
 	return group;
 }
 
 /*
  * Advance a group's states by the row in the expression context's scan
  * slot.  Runs in per-row memory; what a group keeps is copied to cxt.
- * With accumulate (a group NewGroup made so), numeric sums add up in
- * their aggregate's own accumulator, which, unlike numeric +, allocates
- * nothing per row; a statement of one row adds nothing up.
  */
 static void
-Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group, bool accumulate,
-		MemoryContext cxt)
+Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group, MemoryContext cxt)
 {
 	ExprContext *econtext = fold->econtext;
 	int			i;
@@ -421,13 +410,6 @@ Advance(LambdaLayout *layout, LambdaFold *fold, FoldGroup *group, bool accumulat
 				args[a] = ExecEvalExpr(state->args[a], econtext, &argnull[a]);
 			PartialAdvance(state->agg, (LambdaAggValue *) DatumGetPointer(group->values[i]),
 							 args, argnull, cxt);
-			continue;
-		}
-		if (accumulate && state->accum != NULL)
-		{
-			value = ExecEvalExpr(state->accumArg, econtext, &isnull);
-			PartialAdvance(state->accum, (LambdaAggValue *) DatumGetPointer(group->values[i]),
-						   &value, &isnull, cxt);
 			continue;
 		}
 		if (state->arg != NULL)
@@ -495,8 +477,8 @@ Keep(FoldGroup *group, int i, Datum value, FoldState *state, MemoryContext cxt)
  * aggcxt.
  */
 static HeapTuple
-FormPartialRow(LambdaLayout *layout, LambdaFold *fold, bool accumulated,
-			   TupleTableSlot *keys, FoldGroup *group, MemoryContext aggcxt)
+FormPartialRow(LambdaLayout *layout, LambdaFold *fold, TupleTableSlot *keys,
+			   FoldGroup *group, MemoryContext aggcxt)
 {
 	int			natts = layout->desc->natts;
 	Datum	   *values = palloc(sizeof(Datum) * natts);
@@ -527,16 +509,6 @@ FormPartialRow(LambdaLayout *layout, LambdaFold *fold, bool accumulated,
 				PartialSerialize(state->agg,
 								   (LambdaAggValue *) DatumGetPointer(group->values[i]),
 								   &isnull[state->column], aggcxt);
-			MemoryContextSwitchTo(old);
-		}
-		else if (accumulated && state->accum != NULL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(fold->econtext->ecxt_per_tuple_memory);
-
-			values[state->column] =
-				PartialFinal(state->accum,
-							 (LambdaAggValue *) DatumGetPointer(group->values[i]),
-							 &isnull[state->column], aggcxt);
 			MemoryContextSwitchTo(old);
 		}
 	}
@@ -666,19 +638,6 @@ FoldPrepareAll(LambdaLayout *layout, LambdaFold *fold)
 			else if (aggref->args != NIL)
 			{
 				Expr	   *arg = linitial_node(TargetEntry, aggref->args)->expr;
-
-				/*
-				 * A numeric sum of numeric or bigint (sum, and avg's sum)
-				 * also adds up, in statements of many rows, as sum()
-				 * itself does: in its accumulator, in the argument's own
-				 * type (int8 in 128-bit integers).
-				 */
-				if (state->kind == LAMBDA_STATE_SUM &&
-					(aggref->aggfnoid == F_SUM_NUMERIC || aggref->aggfnoid == F_SUM_INT8))
-				{
-					state->accum = PartialLookup(aggref->aggfnoid, InvalidOid, context);
-					state->accumArg = Prepare(arg);
-				}
 
 				/* sum adds in its result type, as its transition does */
 				if (state->kind == LAMBDA_STATE_SUM)

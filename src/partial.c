@@ -290,44 +290,6 @@ PartialAdvance(LambdaAggregate *agg, LambdaAggValue *v, Datum *args,
 }
 
 /*
- * The aggregate's result for v, as its final function computes it (or the
- * state itself, without one), in the current memory context.  The final
- * function gets the stand-in AggState, as in an Agg node; its extra
- * arguments, if any, are NULL.
- */
-Datum
-PartialFinal(LambdaAggregate *agg, LambdaAggValue *v, bool *isnull,
-			 MemoryContext aggcxt)
-{
-	LOCAL_FCINFO(fcinfo, FUNC_MAX_ARGS);
-	Datum		result;
-	int			i;
-
-	if (!agg->hasFinal)
-	{
-		*isnull = v->isnull;
-		return v->value;
-	}
-	if (agg->finalfn.fn_strict && (v->isnull || agg->numFinalArgs > 1))
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
-	InitFunctionCallInfoData(*fcinfo, &agg->finalfn, agg->numFinalArgs,
-							 agg->collation, StandInContext(agg, aggcxt), NULL);
-	fcinfo->args[0].value = v->value;
-	fcinfo->args[0].isnull = v->isnull;
-	for (i = 1; i < agg->numFinalArgs; i++)
-	{
-		fcinfo->args[i].value = (Datum) 0;
-		fcinfo->args[i].isnull = true;
-	}
-	result = FunctionCallInvoke(fcinfo);
-	*isnull = fcinfo->isnull;
-	return result;
-}
-
-/*
  * Make newValue, a transition or combine function's result, v's state: a
  * new by-reference value is copied to aggcxt and the old one freed, as
  * nodeAgg.c does.

@@ -30,8 +30,6 @@ extern void PartialInit(LambdaAggregate *agg, LambdaAggValue *v,
 						MemoryContext aggcxt);
 extern void PartialAdvance(LambdaAggregate *agg, LambdaAggValue *v,
 						   Datum *args, bool *argnull, MemoryContext aggcxt);
-extern Datum PartialFinal(LambdaAggregate *agg, LambdaAggValue *v, bool *isnull,
-						  MemoryContext aggcxt);
 extern Datum PartialSerialize(LambdaAggregate *agg, LambdaAggValue *v,
 							  bool *isnull, MemoryContext aggcxt);
 extern Datum PartialMergeStates(LambdaAggregate *agg, Datum a, Datum b);

@@ -150,9 +150,9 @@ ALTER SYSTEM RESET lambda.compact_threshold;
 SELECT pg_reload_conf();
 SELECT lambda.fast_path('cv'), diff_count('cv'), batch_text_diff('cv');
 
--- numeric and bigint sums of a statement of many rows add up in sum()'s own
--- accumulators (fold.c): NaN, infinities, bigints whose sum passes 2^63,
--- NULLs and scales, through capture, compaction and a batch
+-- numeric and bigint sums of a statement of many rows: NaN, infinities,
+-- bigints whose sum passes 2^63, NULLs and scales, through capture,
+-- compaction and a batch
 CREATE TABLE cnum (k int, n numeric, b bigint);
 SELECT lambda.create_master('cnum');
 SELECT lambda.create_view('cnum_v', $$
