@@ -68,7 +68,6 @@ static const SpecialisedAggregate specialised[] = {
 #define PARTIAL_AGG_RESTRICTED	"partial_agg_restricted"
 
 static const char *Refusal(Oid aggfnoid, const char **detail, const char **hint);
-static Oid	FunctionLanguage(Oid funcid);
 static bool ReceiveIsUnsafe(Oid type);
 static bool IsUnsafeToReceive(Oid type, char typtype);
 static bool IsWrapper(Oid funcid);
@@ -184,12 +183,9 @@ Refusal(Oid aggfnoid, const char **detail, const char **hint)
 		merging[2] = aggform->aggdeserialfn;
 		for (j = 0; j < lengthof(merging) && *detail == NULL; j++)
 		{
-			Oid			lang;
-
 			if (!OidIsValid(merging[j]))
 				continue;
-			lang = FunctionLanguage(merging[j]);
-			if (lang != INTERNALlanguageId && lang != ClanguageId)
+			if (!CatalogFunctionIsC(merging[j]))
 			{
 				*detail = psprintf("Its %s function %s is not written in C: lambda merges partial states while it holds the speed layer's lock, where no query may run.",
 								   j == 0 ? "combine" : j == 1 ? "serialize" : "deserialize",
@@ -280,20 +276,6 @@ IsUnsafeToReceive(Oid type, char typtype)
 {
 	return typtype == TYPTYPE_DOMAIN || typtype == TYPTYPE_COMPOSITE ||
 		typtype == TYPTYPE_ENUM;
-}
-
-/* The language a function is written in */
-static Oid
-FunctionLanguage(Oid funcid)
-{
-	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	Oid			lang;
-
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for function %u", funcid);
-	lang = ((Form_pg_proc) GETSTRUCT(tuple))->prolang;
-	ReleaseSysCache(tuple);
-	return lang;
 }
 
 /* Error unless aggfnoid can be a generic lambda aggregate */

@@ -19,7 +19,10 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -151,6 +154,24 @@ CatalogTypeOrPartIs(Oid type, bool (*test) (Oid type, char typtype))
 		else
 			return false;
 	}
+}
+
+/*
+ * Is the function written in C, or built in?  What runs while the speed
+ * layer's lock is held must be (speed.c): no procedural language can be
+ * kept from running a query, waiting for a lock or being cancelled.
+ */
+bool
+CatalogFunctionIsC(Oid funcid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Oid			lang;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for function %u", funcid);
+	lang = ((Form_pg_proc) GETSTRUCT(tuple))->prolang;
+	ReleaseSysCache(tuple);
+	return lang == ClanguageId || lang == INTERNALlanguageId;
 }
 
 /*

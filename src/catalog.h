@@ -34,6 +34,7 @@ extern Oid	CatalogInternalNamespace(void);
 extern bool CatalogHasIds(void);
 extern bool CatalogHasQueryTrees(void);
 extern bool CatalogTypeOrPartIs(Oid type, bool (*test) (Oid type, char typtype));
+extern bool CatalogFunctionIsC(Oid funcid);
 extern char *CatalogIdColumn(const char *alias);
 extern int64 CatalogNextViewId(Oid viewid);
 extern Oid	CatalogViewById(int64 id);

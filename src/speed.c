@@ -73,7 +73,8 @@
  * type's + and btree comparison, an aggregate's combine, serialize and
  * deserialize functions, which aggregate.c takes only in C, and binary
  * receive and send, of no domain, composite or enum), key hashing and
- * equality (C, by their operator classes), and a reader's emit callback
+ * equality and min/max comparison (viewdef.c takes only types whose
+ * operator classes are C), and a reader's emit callback
  * (copying a row, merge.c; a tuplestore, serving.c).  Such code is not
  * interruptible while it runs; a large read holds the lock, shared, for as
  * long as it copies.

@@ -82,6 +82,9 @@ static bool InputRunsUserCode(Oid type);
 static bool IsUserCodeType(Oid type, char typtype);
 static bool TypeIsSuperusers(Oid type);
 static void CheckHashable(TargetEntry *tle);
+static void CheckOrderable(Aggref *aggref);
+static bool KeyFunctionsNotC(Oid type, char typtype);
+static bool OrderFunctionNotC(Oid type, char typtype);
 static char *StoredName(const char *name);
 
 /*
@@ -358,6 +361,8 @@ AnalyzeAggregate(LambdaViewDef *def, Aggref *aggref, const char *name,
 	agg = palloc0(sizeof(LambdaAgg));
 	agg->aggref = aggref;
 	agg->kind = AggregateKindOf(aggref);
+	if (agg->kind == LAMBDA_AGG_MIN || agg->kind == LAMBDA_AGG_MAX)
+		CheckOrderable(aggref);
 	if (agg->kind == LAMBDA_AGG_GENERIC)
 	{
 		(void) AggregateStateType();	/* errors if the extension is older */
@@ -617,6 +622,70 @@ CheckHashable(TargetEntry *tle)
 				 errdetail("Lambda views group rows by hashing their keys; type %s has no hash operator class.",
 						   format_type_be(type)),
 				 errhint("Group by an expression of a type that has one.")));
+	if (CatalogTypeOrPartIs(type, KeyFunctionsNotC))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("group key \"%s\" of type %s is not supported in a lambda view",
+						tle->resname ? tle->resname : "?column?", format_type_be(type)),
+				 errdetail("The speed layer hashes and compares keys while it holds a lock, where only functions written in C may run; the hash or equality function of type %s, or of a type it is made of, is not, or it is a composite type or a record, whose columns' functions cannot be known in advance.",
+						   format_type_be(type)),
+				 errhint("Group by an expression of a built-in type.")));
+}
+
+/*
+ * A min or max state merges by its type's btree comparison while the speed
+ * layer's lock is held (speed.c): that comparison, and those of what the
+ * type is made of (an array's elements, a range's subtype), must be written
+ * in C.
+ */
+static void
+CheckOrderable(Aggref *aggref)
+{
+	/* min and max keep a value of their argument's type */
+	Oid			type = exprType((Node *) linitial_node(TargetEntry, aggref->args)->expr);
+
+	if (CatalogTypeOrPartIs(type, OrderFunctionNotC))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aggregate function %s is not supported in a lambda view",
+						format_procedure(aggref->aggfnoid)),
+				 errdetail("The speed layer compares its states while it holds a lock, where only functions written in C may run; the comparison of type %s, or of a type it is made of, is not, or it is a composite type or a record, whose columns' functions cannot be known in advance.",
+						   format_type_be(type)),
+				 errhint("Aggregate an expression of a built-in type.")));
+}
+
+/*
+ * Tests for CatalogTypeOrPartIs: does hashing or comparing a value of this
+ * part of a type run a function not written in C?  A domain is its base
+ * type's.  A composite type or a record is refused: their columns'
+ * functions run too, and ALTER TYPE can change them (a record's, each
+ * value its own).
+ */
+static bool
+KeyFunctionsNotC(Oid type, char typtype)
+{
+	TypeCacheEntry *tce;
+
+	if (typtype == TYPTYPE_DOMAIN)
+		return CatalogTypeOrPartIs(getBaseType(type), KeyFunctionsNotC);
+	if (typtype == TYPTYPE_COMPOSITE || typtype == TYPTYPE_PSEUDO)
+		return true;
+	tce = lookup_type_cache(type, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR);
+	return (OidIsValid(tce->hash_proc) && !CatalogFunctionIsC(tce->hash_proc)) ||
+		(OidIsValid(tce->eq_opr) && !CatalogFunctionIsC(get_opcode(tce->eq_opr)));
+}
+
+static bool
+OrderFunctionNotC(Oid type, char typtype)
+{
+	TypeCacheEntry *tce;
+
+	if (typtype == TYPTYPE_DOMAIN)
+		return CatalogTypeOrPartIs(getBaseType(type), OrderFunctionNotC);
+	if (typtype == TYPTYPE_COMPOSITE || typtype == TYPTYPE_PSEUDO)
+		return true;
+	tce = lookup_type_cache(type, TYPECACHE_CMP_PROC);
+	return OidIsValid(tce->cmp_proc) && !CatalogFunctionIsC(tce->cmp_proc);
 }
 
 /*

@@ -139,6 +139,54 @@ ALTER TABLE orders FORCE ROW LEVEL SECURITY;
 SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'orders'::regclass;
 SELECT lambda.drop_view('by_item');
 
+-- keys are hashed and compared, and min and max states compared, while the
+-- speed layer holds a lock: a type whose operator classes are written in
+-- SQL (a superuser's) is refused as a key, in an array, in a domain, and in
+-- min/max, and so is a composite key; built-in types pass
+CREATE TYPE sqltext;
+CREATE FUNCTION sqltext_in(cstring) RETURNS sqltext AS 'textin' LANGUAGE internal IMMUTABLE STRICT;
+CREATE FUNCTION sqltext_out(sqltext) RETURNS cstring AS 'textout' LANGUAGE internal IMMUTABLE STRICT;
+CREATE TYPE sqltext (INPUT = sqltext_in, OUTPUT = sqltext_out, LIKE = text);
+CREATE FUNCTION sqltext_cmp(sqltext, sqltext) RETURNS int LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT bttextcmp(textin(sqltext_out($1)), textin(sqltext_out($2))) $$;
+CREATE FUNCTION sqltext_hash(sqltext) RETURNS int LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT hashtext(textin(sqltext_out($1))) $$;
+CREATE FUNCTION sqltext_lt(sqltext, sqltext) RETURNS bool LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT sqltext_cmp($1, $2) < 0 $$;
+CREATE FUNCTION sqltext_le(sqltext, sqltext) RETURNS bool LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT sqltext_cmp($1, $2) <= 0 $$;
+CREATE FUNCTION sqltext_eq(sqltext, sqltext) RETURNS bool LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT sqltext_cmp($1, $2) = 0 $$;
+CREATE FUNCTION sqltext_ge(sqltext, sqltext) RETURNS bool LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT sqltext_cmp($1, $2) >= 0 $$;
+CREATE FUNCTION sqltext_gt(sqltext, sqltext) RETURNS bool LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT sqltext_cmp($1, $2) > 0 $$;
+CREATE OPERATOR < (LEFTARG = sqltext, RIGHTARG = sqltext, FUNCTION = sqltext_lt);
+CREATE OPERATOR <= (LEFTARG = sqltext, RIGHTARG = sqltext, FUNCTION = sqltext_le);
+CREATE OPERATOR = (LEFTARG = sqltext, RIGHTARG = sqltext, FUNCTION = sqltext_eq, HASHES);
+CREATE OPERATOR >= (LEFTARG = sqltext, RIGHTARG = sqltext, FUNCTION = sqltext_ge);
+CREATE OPERATOR > (LEFTARG = sqltext, RIGHTARG = sqltext, FUNCTION = sqltext_gt);
+CREATE OPERATOR CLASS sqltext_ops DEFAULT FOR TYPE sqltext USING btree AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >,
+    FUNCTION 1 sqltext_cmp(sqltext, sqltext);
+CREATE OPERATOR CLASS sqltext_hash_ops DEFAULT FOR TYPE sqltext USING hash AS
+    OPERATOR 1 =, FUNCTION 1 sqltext_hash(sqltext);
+CREATE DOMAIN sqltext_d AS sqltext;
+CREATE TABLE sqlkeys (k sqltext, d sqltext_d, t text, n int);
+SELECT lambda.create_master('sqlkeys');
+SELECT lambda.create_view('bad', 'SELECT k, count(*) FROM sqlkeys GROUP BY k');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT d, count(*) FROM sqlkeys GROUP BY d');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT ARRAY[k] AS ks, count(*) FROM sqlkeys GROUP BY 1');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TYPE intpair AS (a int, b int);
+SELECT lambda.create_view('bad', 'SELECT ROW(n, n)::intpair AS r, count(*) FROM sqlkeys GROUP BY 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT t, max(ARRAY[k]) FROM sqlkeys GROUP BY t');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('sqlkeys_ok', 'SELECT t, ARRAY[n] AS a, max(ARRAY[t]) AS m, count(*) FROM sqlkeys GROUP BY 1, 2');
+SELECT lambda.drop_view('sqlkeys_ok');
+DROP TABLE sqlkeys;
+DROP DOMAIN sqltext_d;
+DROP TYPE intpair;
+DROP TYPE sqltext CASCADE;
+
 -- after all that, nothing was left behind
 SELECT * FROM leftovers();
 SELECT count(*) AS stray_views FROM pg_class WHERE relname = 'bad';
