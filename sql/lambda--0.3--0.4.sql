@@ -42,3 +42,17 @@ AS 'MODULE_PATHNAME', 'lambda_compact'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.compact(regclass) IS
 'publishes a lambda view''s batch table merged with its speed layer as a new batch, without reading the master; returns the number of groups written';
+
+/*
+ * The speed layer's shared memory over all databases: what a DBA sizes
+ * lambda.speed_memory by, and what shows that nothing leaks once views are
+ * gone (TAP 014).  Cluster-wide, so for pg_monitor and superusers.
+ */
+CREATE FUNCTION lambda.speed_memory_used(OUT views bigint, OUT chunks bigint, OUT bytes bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'lambda_speed_memory_used'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lambda.speed_memory_used() IS
+'the speed layer''s shared memory over all databases: view slots in use, memory chunks held, bytes accounted to views';
+REVOKE EXECUTE ON FUNCTION lambda.speed_memory_used() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lambda.speed_memory_used() TO pg_monitor;

@@ -68,6 +68,7 @@ LAMBDA_FUNCTION(speed);
 LAMBDA_FUNCTION(fast_path);
 LAMBDA_FUNCTION(speed_status);
 LAMBDA_FUNCTION(settle_rounds);
+LAMBDA_FUNCTION(lambda_speed_memory_used);
 
 static char *AggregateValue(LambdaAgg *agg, TupleDesc desc);
 static LambdaAgg *FindAggregate(LambdaViewDef *def, Aggref *aggref);
@@ -457,6 +458,32 @@ speed_status(PG_FUNCTION_ARGS)
 		values[5] = TimestampTzGetDatum(since);
 	else
 		nulls[5] = true;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * speed_memory_used(OUT views bigint, OUT chunks bigint, OUT bytes bigint)
+ *
+ * The speed layer's shared memory over all databases (SpeedMemoryUsed):
+ * view slots in use, DSA chunks held, bytes the slots account for.
+ */
+Datum
+lambda_speed_memory_used(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	int64		views;
+	int64		chunks;
+	int64		bytes;
+
+	LambdaCheckPreloaded();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	SpeedMemoryUsed(&views, &chunks, &bytes);
+	values[0] = Int64GetDatum(views);
+	values[1] = Int64GetDatum(chunks);
+	values[2] = Int64GetDatum(bytes);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

@@ -138,6 +138,7 @@ lambda_shmem_startup(void)
 		dsa_detach(dsa);
 
 		ConditionVariableInit(&lambda_shared->loadedCV);
+		pg_atomic_init_u64(&lambda_shared->speedChunks, 0);
 		PersistCheckAtStart();
 	}
 

@@ -77,6 +77,9 @@ typedef struct LambdaShared
 								 * at the last shutdown (persist.c) */
 	bool		loaderActive;	/* ... and has begun to */
 	ConditionVariable loadedCV;	/* broadcast when it has */
+	pg_atomic_uint64 speedChunks;	/* DSA chunks the speed layer holds
+									 * (speed.c), over all views: none
+									 * once every view is gone */
 } LambdaShared;
 
 extern LambdaShared *lambda_shared;

@@ -166,6 +166,8 @@ static void GrowBuckets(dsa_area *dsa, LambdaGeneration *gen);
 static void FreeGeneration(dsa_area *dsa, dsa_pointer dp);
 static void FreeDelta(dsa_area *dsa, LambdaSharedView *view, dsa_pointer dp);
 static void SpeedDrop(LambdaSharedView *view);
+static dsa_pointer Allocate(dsa_area *dsa, Size size, int flags);
+static void Free(dsa_area *dsa, dsa_pointer dp);
 
 /*
  * Hand off a committing transaction's partial states for a view.  Called at
@@ -191,7 +193,7 @@ SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
 		return;					/* registry full: the view stays on the slow path */
 	/* a delta over lambda.max_handoff (at most 1 GB) is lost, never an error */
 	dp = size <= (Size) lambda_max_handoff * 1024 && AllocSizeIsValid(size) ?
-		dsa_allocate_extended(dsa, size, DSA_ALLOC_NO_OOM) : InvalidDsaPointer;
+		Allocate(dsa, size, DSA_ALLOC_NO_OOM) : InvalidDsaPointer;
 	if (!DsaPointerIsValid(dp))
 	{
 		view->overflowed = true;
@@ -299,20 +301,20 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 		if (SharedViewLockIfStill(view, viewid, LW_EXCLUSIVE))
 			break;
 	}
-	dp = dsa_allocate_extended(dsa, sizeof(LambdaGeneration), DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
-	buckets = dsa_allocate_extended(dsa, sizeof(dsa_pointer) * INITIAL_BUCKETS,
+	dp = Allocate(dsa, sizeof(LambdaGeneration), DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+	buckets = Allocate(dsa, sizeof(dsa_pointer) * INITIAL_BUCKETS,
 									DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
 	if (xcnt > 0)
-		xipdp = dsa_allocate_extended(dsa, sizeof(TransactionId) * xcnt, DSA_ALLOC_NO_OOM);
+		xipdp = Allocate(dsa, sizeof(TransactionId) * xcnt, DSA_ALLOC_NO_OOM);
 	if (!DsaPointerIsValid(dp) || !DsaPointerIsValid(buckets) ||
 		(xcnt > 0 && !DsaPointerIsValid(xipdp)))
 	{
 		if (DsaPointerIsValid(dp))
-			dsa_free(dsa, dp);
+			Free(dsa, dp);
 		if (DsaPointerIsValid(buckets))
-			dsa_free(dsa, buckets);
+			Free(dsa, buckets);
 		if (DsaPointerIsValid(xipdp))
-			dsa_free(dsa, xipdp);
+			Free(dsa, xipdp);
 		MarkLost(view, batchXid, "the speed layer ran out of memory (lambda.speed_memory)");
 		LWLockRelease(&view->lock);
 		return;
@@ -744,7 +746,7 @@ SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 		}
 
 		merged = heap_form_tuple(layout->desc, g->group.values, g->group.isnull);
-		g->new = dsa_allocate_extended(dsa, MAXALIGN(sizeof(LambdaEntry)) + merged->t_len,
+		g->new = Allocate(dsa, MAXALIGN(sizeof(LambdaEntry)) + merged->t_len,
 									   DSA_ALLOC_NO_OOM);
 		if (!DsaPointerIsValid(g->new))
 		{
@@ -764,7 +766,7 @@ SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 			SettleGroup *g = lfirst(lc);
 
 			if (DsaPointerIsValid(g->new))
-				dsa_free(dsa, g->new);
+				Free(dsa, g->new);
 		}
 	}
 	else
@@ -786,7 +788,7 @@ SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 				entry->next = oldentry->next;
 				*link = g->new;
 				gen->bytes -= MAXALIGN(sizeof(LambdaEntry)) + oldentry->len;
-				dsa_free(dsa, g->old);
+				Free(dsa, g->old);
 			}
 			else
 			{
@@ -812,7 +814,7 @@ static void
 GrowBuckets(dsa_area *dsa, LambdaGeneration *gen)
 {
 	uint32		nbuckets = gen->nbuckets * 2;
-	dsa_pointer newdp = dsa_allocate_extended(dsa, sizeof(dsa_pointer) * nbuckets,
+	dsa_pointer newdp = Allocate(dsa, sizeof(dsa_pointer) * nbuckets,
 											  DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
 	dsa_pointer *oldb;
 	dsa_pointer *newb;
@@ -836,7 +838,7 @@ GrowBuckets(dsa_area *dsa, LambdaGeneration *gen)
 			dp = next;
 		}
 	}
-	dsa_free(dsa, gen->buckets);
+	Free(dsa, gen->buckets);
 	gen->bytes += sizeof(dsa_pointer) * (nbuckets - gen->nbuckets);
 	gen->buckets = newdp;
 	gen->nbuckets = nbuckets;
@@ -858,14 +860,14 @@ FreeGeneration(dsa_area *dsa, dsa_pointer gdp)
 			LambdaEntry *entry = dsa_get_address(dsa, dp);
 			dsa_pointer next = entry->next;
 
-			dsa_free(dsa, dp);
+			Free(dsa, dp);
 			dp = next;
 		}
 	}
-	dsa_free(dsa, gen->buckets);
+	Free(dsa, gen->buckets);
 	if (DsaPointerIsValid(gen->xip))
-		dsa_free(dsa, gen->xip);
-	dsa_free(dsa, gdp);
+		Free(dsa, gen->xip);
+	Free(dsa, gdp);
 }
 
 static void
@@ -874,7 +876,7 @@ FreeDelta(dsa_area *dsa, LambdaSharedView *view, dsa_pointer dp)
 	LambdaDelta *delta = dsa_get_address(dsa, dp);
 
 	view->pendingBytes -= delta->size;
-	dsa_free(dsa, dp);
+	Free(dsa, dp);
 }
 
 /*
@@ -1139,7 +1141,7 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 			sg.nbuckets <= MaxAllocSize / sizeof(dsa_pointer);
 		if (!ok)
 			break;
-		dp = dsa_allocate_extended(dsa, sizeof(LambdaGeneration), DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+		dp = Allocate(dsa, sizeof(LambdaGeneration), DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
 		if (!DsaPointerIsValid(dp))
 		{
 			ok = false;
@@ -1148,11 +1150,11 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 		gen = dsa_get_address(dsa, dp);
 		gen->next = InvalidDsaPointer;
 		gen->xip = InvalidDsaPointer;
-		gen->buckets = dsa_allocate_extended(dsa, sizeof(dsa_pointer) * sg.nbuckets,
+		gen->buckets = Allocate(dsa, sizeof(dsa_pointer) * sg.nbuckets,
 											 DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
 		if (!DsaPointerIsValid(gen->buckets))
 		{
-			dsa_free(dsa, dp);
+			Free(dsa, dp);
 			ok = false;
 			break;
 		}
@@ -1169,7 +1171,7 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 		gen->bytes = sg.bytes;
 		if (sg.xcnt > 0)
 		{
-			gen->xip = dsa_allocate_extended(dsa, sizeof(TransactionId) * sg.xcnt, DSA_ALLOC_NO_OOM);
+			gen->xip = Allocate(dsa, sizeof(TransactionId) * sg.xcnt, DSA_ALLOC_NO_OOM);
 			ok = DsaPointerIsValid(gen->xip) &&
 				READ(file, dsa_get_address(dsa, gen->xip), sizeof(TransactionId) * sg.xcnt);
 			if (!ok)
@@ -1188,7 +1190,7 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 				AllocSizeIsValid(len);
 			if (!ok)
 				break;
-			edp = dsa_allocate_extended(dsa, MAXALIGN(sizeof(LambdaEntry)) + len, DSA_ALLOC_NO_OOM);
+			edp = Allocate(dsa, MAXALIGN(sizeof(LambdaEntry)) + len, DSA_ALLOC_NO_OOM);
 			if (!DsaPointerIsValid(edp))
 			{
 				ok = false;
@@ -1214,7 +1216,7 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 			AllocSizeIsValid(size);
 		if (!ok)
 			break;
-		dp = dsa_allocate_extended(dsa, size, DSA_ALLOC_NO_OOM);
+		dp = Allocate(dsa, size, DSA_ALLOC_NO_OOM);
 		if (!DsaPointerIsValid(dp))
 		{
 			ok = false;
@@ -1360,4 +1362,67 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 		*since = view->slowSince;
 	}
 	LWLockRelease(&view->lock);
+}
+
+/*
+ * Every DSA chunk of the speed layer is allocated and freed here, and
+ * counted (LambdaShared.speedChunks), so that SpeedMemoryUsed can show that
+ * none is left once every view is gone.  The speed layer never raises an
+ * error for want of memory: callers handle InvalidDsaPointer.
+ */
+static dsa_pointer
+Allocate(dsa_area *dsa, Size size, int flags)
+{
+	dsa_pointer dp = dsa_allocate_extended(dsa, size, flags | DSA_ALLOC_NO_OOM);
+
+	if (DsaPointerIsValid(dp))
+		pg_atomic_fetch_add_u64(&lambda_shared->speedChunks, 1);
+	return dp;
+}
+
+static void
+Free(dsa_area *dsa, dsa_pointer dp)
+{
+	dsa_free(dsa, dp);
+	pg_atomic_fetch_sub_u64(&lambda_shared->speedChunks, 1);
+}
+
+/*
+ * The speed layer's memory over all databases: the view slots in use, the
+ * DSA chunks held, and the bytes every slot accounts for (its pending
+ * deltas and generations, as lambda.views shows per view).  Each slot is
+ * read under its lock, the registry's held meanwhile so that no slot
+ * changes hands.
+ */
+void
+SpeedMemoryUsed(int64 *views, int64 *chunks, int64 *bytes)
+{
+	dsa_area   *dsa = LambdaDsa();
+	int			i;
+
+	*views = 0;
+	*bytes = 0;
+	LWLockAcquire(lambda_shared->lock, LW_SHARED);
+	for (i = 0; i < lambda_shared->nviews; i++)
+	{
+		LambdaSharedView *view = &lambda_shared->views[i];
+		dsa_pointer dp;
+
+		LWLockAcquire(&view->lock, LW_SHARED);
+		if (OidIsValid(view->dbid))
+		{
+			(*views)++;
+			*bytes += view->pendingBytes;
+			for (dp = view->generations; DsaPointerIsValid(dp);)
+			{
+				LambdaGeneration *gen = dsa_get_address(dsa, dp);
+
+				*bytes += gen->bytes;
+				dp = gen->next;
+			}
+		}
+		LWLockRelease(&view->lock);
+	}
+	LWLockRelease(lambda_shared->lock);
+	*chunks = (int64) pg_atomic_read_u64(&lambda_shared->speedChunks);
 }

@@ -40,6 +40,7 @@ extern bool SpeedSave(LambdaSharedView *view, FILE *file);
 extern bool SpeedLoad(LambdaSharedView *view, FILE *file);
 extern int64 SpeedSettleRounds(Oid viewid);
 extern void SpeedDiscard(LambdaSharedView *view, Oid viewid, const char *why);
+extern void SpeedMemoryUsed(int64 *views, int64 *chunks, int64 *bytes);
 extern void SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 						const char **state, char **reason, TimestampTz *since);
 
