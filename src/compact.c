@@ -28,7 +28,8 @@
  *	   (the fast path's condition) may it go on; otherwise only a batch from
  *	   the master is exact, and it fails (55000).  It reads the speed
  *	   layer's groups as a reader with S does, this transaction's own
- *	   captured rows included.
+ *	   captured rows included.  With none, it stops there: the batch
+ *	   stays, and no new cut is published.
  *	3. registers the generation of S, after the read: a reader resolves to
  *	   the generation its own transaction registered.  Deltas settled
  *	   between the read and the registration are of transactions S sees
@@ -107,7 +108,8 @@ lambda_compact(PG_FUNCTION_ARGS)
 }
 
 /*
- * Compact a view; return the number of groups written, or -1 when wait is
+ * Compact a view; return the number of groups written (0, and nothing
+ * published, when the speed layer has nothing for it), or -1 when wait is
  * false and a batch run or compaction of the view is in progress.  The
  * caller is connected to SPI and has checked the caller's right to run it.
  */
@@ -147,6 +149,14 @@ Compact(LambdaViewEntry *entry, bool wait)
 				 errhint("Run lambda.run_batch() instead.")));
 	IdentityBecomeViewOwner(entry->view, &save);
 	speed = ReadSpeed(layout, snap);
+	if (speed->groups == NIL)
+	{
+		/* nothing to fold in: the batch stays as it is, no new cut */
+		IdentityRestore(&save);
+		LayoutUnpin(layout);
+		UnregisterSnapshot(snap);
+		return 0;
+	}
 
 	/* 3 */
 	CaptureCover(entry->view);

@@ -85,6 +85,7 @@ static void CheckHashable(TargetEntry *tle);
 static void CheckOrderable(Aggref *aggref);
 static bool KeyFunctionsNotC(Oid type, char typtype);
 static bool OrderFunctionNotC(Oid type, char typtype);
+static bool RangeOrderNotC(Oid type, char typtype);
 static char *StoredName(const char *name);
 
 /*
@@ -655,9 +656,28 @@ CheckOrderable(Aggref *aggref)
 }
 
 /*
+ * A range compares its bounds with the comparison of its own subtype
+ * operator class (CREATE TYPE ... AS RANGE (subtype_opclass = ...)), not
+ * necessarily the subtype's default: its equality, hash and order all run
+ * it, and so do its multirange's.
+ */
+static bool
+RangeOrderNotC(Oid type, char typtype)
+{
+	TypeCacheEntry *tce;
+
+	if (typtype == TYPTYPE_MULTIRANGE)
+		type = get_multirange_range(type);
+	else if (typtype != TYPTYPE_RANGE)
+		return false;
+	tce = lookup_type_cache(type, TYPECACHE_RANGE_INFO);
+	return !CatalogFunctionIsC(tce->rng_cmp_proc_finfo.fn_oid);
+}
+
+/*
  * Tests for CatalogTypeOrPartIs: does hashing or comparing a value of this
  * part of a type run a function not written in C?  A domain is its base
- * type's.  A composite type or a record is refused: their columns'
+ * type's; a range's also its subtype operator class's comparison.  A composite type or a record is refused: their columns'
  * functions run too, and ALTER TYPE can change them (a record's, each
  * value its own).
  */
@@ -668,7 +688,7 @@ KeyFunctionsNotC(Oid type, char typtype)
 
 	if (typtype == TYPTYPE_DOMAIN)
 		return CatalogTypeOrPartIs(getBaseType(type), KeyFunctionsNotC);
-	if (typtype == TYPTYPE_COMPOSITE || typtype == TYPTYPE_PSEUDO)
+	if (typtype == TYPTYPE_COMPOSITE || typtype == TYPTYPE_PSEUDO || RangeOrderNotC(type, typtype))
 		return true;
 	tce = lookup_type_cache(type, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR);
 	return (OidIsValid(tce->hash_proc) && !CatalogFunctionIsC(tce->hash_proc)) ||
@@ -682,7 +702,7 @@ OrderFunctionNotC(Oid type, char typtype)
 
 	if (typtype == TYPTYPE_DOMAIN)
 		return CatalogTypeOrPartIs(getBaseType(type), OrderFunctionNotC);
-	if (typtype == TYPTYPE_COMPOSITE || typtype == TYPTYPE_PSEUDO)
+	if (typtype == TYPTYPE_COMPOSITE || typtype == TYPTYPE_PSEUDO || RangeOrderNotC(type, typtype))
 		return true;
 	tce = lookup_type_cache(type, TYPECACHE_CMP_PROC);
 	return OidIsValid(tce->cmp_proc) && !CatalogFunctionIsC(tce->cmp_proc);

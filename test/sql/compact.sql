@@ -71,8 +71,11 @@ SELECT batch_count('cv') AS batch_rows, (SELECT count(DISTINCT (k, g)) FROM cev)
 SELECT lambda.fast_path('cv'), diff_count('cv'), batch_text_diff('cv');
 SELECT lambda.fast_path('cv_total'), diff_count('cv_total'), batch_diff_count('cv_total');
 SELECT lambda.fast_path('cv_having'), diff_count('cv_having'), batch_diff_count('cv_having');
--- nothing new: nothing to write
+-- nothing new: nothing to write, and no new batch
+SELECT batch_version AS version_before FROM lambda.views WHERE view = 'cv'::regclass \gset
 SELECT lambda.compact('cv') AS written;
+SELECT batch_version = :version_before AS unchanged, compactions
+  FROM lambda.views WHERE view = 'cv'::regclass;
 SELECT diff_count('cv');
 
 -- in the writing transaction: its rows are in the new batch, rows it

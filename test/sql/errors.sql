@@ -141,8 +141,8 @@ SELECT lambda.drop_view('by_item');
 
 -- keys are hashed and compared, and min and max states compared, while the
 -- speed layer holds a lock: a type whose operator classes are written in
--- SQL (a superuser's) is refused as a key, in an array, in a domain, and in
--- min/max, and so is a composite key; built-in types pass
+-- SQL (a superuser's) is refused as a key, in an array, in a domain, in a
+-- range, and in min/max, and so is a composite key; built-in types pass
 CREATE TYPE sqltext;
 CREATE FUNCTION sqltext_in(cstring) RETURNS sqltext AS 'textin' LANGUAGE internal IMMUTABLE STRICT;
 CREATE FUNCTION sqltext_out(sqltext) RETURNS cstring AS 'textout' LANGUAGE internal IMMUTABLE STRICT;
@@ -180,11 +180,25 @@ SELECT lambda.create_view('bad', 'SELECT ROW(n, n)::intpair AS r, count(*) FROM 
 \echo :LAST_ERROR_SQLSTATE
 SELECT lambda.create_view('bad', 'SELECT t, max(ARRAY[k]) FROM sqlkeys GROUP BY t');
 \echo :LAST_ERROR_SQLSTATE
+-- a range compares with its own subtype operator class, whatever the
+-- subtype's default (red team 14), and so does its multirange
+CREATE FUNCTION sqlint_cmp(int, int) RETURNS int LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT btint4cmp($1, $2) $$;
+CREATE OPERATOR CLASS int4_sql_ops FOR TYPE int4 USING btree AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >,
+    FUNCTION 1 sqlint_cmp(int, int);
+CREATE TYPE sqlrange AS RANGE (subtype = int4, subtype_opclass = int4_sql_ops);
+SELECT lambda.create_view('bad', 'SELECT sqlrange(n, n + 1) AS r, count(*) FROM sqlkeys GROUP BY 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT lambda.create_view('bad', 'SELECT sqlmultirange(sqlrange(n, n + 1)) AS r, count(*) FROM sqlkeys GROUP BY 1');
+\echo :LAST_ERROR_SQLSTATE
 SELECT lambda.create_view('sqlkeys_ok', 'SELECT t, ARRAY[n] AS a, max(ARRAY[t]) AS m, count(*) FROM sqlkeys GROUP BY 1, 2');
 SELECT lambda.drop_view('sqlkeys_ok');
 DROP TABLE sqlkeys;
 DROP DOMAIN sqltext_d;
 DROP TYPE intpair;
+DROP TYPE sqlrange;
+DROP FUNCTION sqlint_cmp(int, int) CASCADE;
 DROP TYPE sqltext CASCADE;
 
 -- after all that, nothing was left behind
