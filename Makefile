@@ -18,7 +18,7 @@ OBJS = \
 	src/shmem.o \
 	src/layout.o src/aggregate.o src/partial.o \
 	src/capture.o src/fold.o src/lookup.o src/merge.o \
-	src/speed.o src/persist.o \
+	src/speed.o src/grouptable.o src/persist.o \
 	src/serving.o \
 	src/worker.o
 

@@ -469,3 +469,28 @@ SharedOthersWaiting(void)
 	LWLockRelease(lambda_shared->lock);
 	return waiting;
 }
+
+/*
+ * Every DSA chunk of the speed layer is allocated and freed here (speed.c,
+ * grouptable.c), and counted in LambdaShared.speedChunks, so that
+ * lambda.speed_memory_used can show that none is left once every view is
+ * gone.  Never an error for want of memory: callers handle
+ * InvalidDsaPointer (the speed layer loses a delta, or keeps it pending,
+ * rather than fail a commit or a worker).
+ */
+dsa_pointer
+SharedAllocate(dsa_area *dsa, Size size, int flags)
+{
+	dsa_pointer dp = dsa_allocate_extended(dsa, size, flags | DSA_ALLOC_NO_OOM);
+
+	if (DsaPointerIsValid(dp))
+		pg_atomic_fetch_add_u64(&lambda_shared->speedChunks, 1);
+	return dp;
+}
+
+void
+SharedFree(dsa_area *dsa, dsa_pointer dp)
+{
+	dsa_free(dsa, dp);
+	pg_atomic_fetch_sub_u64(&lambda_shared->speedChunks, 1);
+}

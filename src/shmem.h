@@ -78,14 +78,16 @@ typedef struct LambdaShared
 	bool		loaderActive;	/* ... and has begun to */
 	ConditionVariable loadedCV;	/* broadcast when it has */
 	pg_atomic_uint64 speedChunks;	/* DSA chunks the speed layer holds
-									 * (speed.c), over all views: none
-									 * once every view is gone */
+									 * (SharedAllocate), over all views:
+									 * none once every view is gone */
 } LambdaShared;
 
 extern LambdaShared *lambda_shared;
 
 extern void ShmemInit(void);
 extern dsa_area *LambdaDsa(void);
+extern dsa_pointer SharedAllocate(dsa_area *dsa, Size size, int flags);
+extern void SharedFree(dsa_area *dsa, dsa_pointer dp);
 extern LambdaSharedView *SharedViewFind(Oid dbid, Oid viewid, bool create);
 extern LambdaSharedView *SharedViewFindExtended(Oid dbid, Oid viewid,
 												 bool create, bool fresh);

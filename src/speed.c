@@ -19,7 +19,7 @@
  * generation iff S sees X: X < S.xmin, or X < S.xmax and X not in S.xip (the
  * batch's own transaction is recorded as in progress: see batch.c).  The
  * generation holds the partial states of every committed delta it does not
- * cover, settled into a hash table of groups.
+ * cover, settled into a hash table of groups (grouptable.c).
  *
  * Readers.  A reader resolves to the newest generation whose B its
  * snapshot sees (or that its own transaction registered): exactly the batch
@@ -91,6 +91,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "grouptable.h"
 #include "guc.h"
 #include "layout.h"
 #include "shmem.h"
@@ -132,25 +133,16 @@ typedef struct LambdaGeneration
 	TransactionId xmax;
 	int			xcnt;
 	dsa_pointer xip;
-	dsa_pointer buckets;		/* array of nbuckets dsa_pointers to entries */
-	uint32		nbuckets;
-	int64		nentries;
-	int64		bytes;
+	GroupTable	groups;			/* the settled states, by group */
+	int64		bytes;			/* this struct and xip; GenerationBytes adds
+								 * the groups */
 } LambdaGeneration;
 
-/* One group of a generation */
-typedef struct LambdaEntry
-{
-	dsa_pointer next;
-	uint32		hash;
-	uint32		len;
-	/* tuple bytes follow, aligned */
-} LambdaEntry;
+#define GenerationBytes(gen)	((gen)->bytes + (gen)->groups.bytes)
 
 #define DELTA_ITEMS(d)		((char *) (d) + MAXALIGN(sizeof(LambdaDelta)))
 #define ITEM_DATA(item)		((char *) (item) + MAXALIGN(sizeof(uint32)))
 #define ITEM_SIZE(len)		(MAXALIGN(sizeof(uint32)) + MAXALIGN(len))
-#define ENTRY_DATA(e)		((char *) (e) + MAXALIGN(sizeof(LambdaEntry)))
 
 #define INITIAL_BUCKETS		64
 
@@ -162,12 +154,10 @@ static LambdaGeneration *Resolve(dsa_area *dsa, LambdaSharedView *view,
 static bool SettledInto(LambdaDelta *delta, LambdaGeneration *gen);
 static bool SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 					   LambdaDelta *delta, MemoryContext tmp);
-static void GrowBuckets(dsa_area *dsa, LambdaGeneration *gen);
 static void FreeGeneration(dsa_area *dsa, dsa_pointer dp);
 static void FreeDelta(dsa_area *dsa, LambdaSharedView *view, dsa_pointer dp);
 static void SpeedDrop(LambdaSharedView *view);
-static dsa_pointer Allocate(dsa_area *dsa, Size size, int flags);
-static void Free(dsa_area *dsa, dsa_pointer dp);
+
 
 /*
  * Hand off a committing transaction's partial states for a view.  Called at
@@ -193,7 +183,7 @@ SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
 		return;					/* registry full: the view stays on the slow path */
 	/* a delta over lambda.max_handoff (at most 1 GB) is lost, never an error */
 	dp = size <= (Size) lambda_max_handoff * 1024 && AllocSizeIsValid(size) ?
-		Allocate(dsa, size, DSA_ALLOC_NO_OOM) : InvalidDsaPointer;
+		SharedAllocate(dsa, size, DSA_ALLOC_NO_OOM) : InvalidDsaPointer;
 	if (!DsaPointerIsValid(dp))
 	{
 		view->overflowed = true;
@@ -284,7 +274,6 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 	int			i;
 	dsa_pointer dp;
 	dsa_pointer xipdp = InvalidDsaPointer;
-	dsa_pointer buckets;
 	LambdaGeneration *gen;
 
 	/*
@@ -301,20 +290,25 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 		if (SharedViewLockIfStill(view, viewid, LW_EXCLUSIVE))
 			break;
 	}
-	dp = Allocate(dsa, sizeof(LambdaGeneration), DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
-	buckets = Allocate(dsa, sizeof(dsa_pointer) * INITIAL_BUCKETS,
-									DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+	dp = SharedAllocate(dsa, sizeof(LambdaGeneration), DSA_ALLOC_ZERO);
+	if (DsaPointerIsValid(dp) &&
+		!GroupTableInit(dsa, &((LambdaGeneration *) dsa_get_address(dsa, dp))->groups,
+						INITIAL_BUCKETS))
+	{
+		SharedFree(dsa, dp);
+		dp = InvalidDsaPointer;
+	}
 	if (xcnt > 0)
-		xipdp = Allocate(dsa, sizeof(TransactionId) * xcnt, DSA_ALLOC_NO_OOM);
-	if (!DsaPointerIsValid(dp) || !DsaPointerIsValid(buckets) ||
-		(xcnt > 0 && !DsaPointerIsValid(xipdp)))
+		xipdp = SharedAllocate(dsa, sizeof(TransactionId) * xcnt, 0);
+	if (!DsaPointerIsValid(dp) || (xcnt > 0 && !DsaPointerIsValid(xipdp)))
 	{
 		if (DsaPointerIsValid(dp))
-			Free(dsa, dp);
-		if (DsaPointerIsValid(buckets))
-			Free(dsa, buckets);
+		{
+			GroupTableFree(dsa, &((LambdaGeneration *) dsa_get_address(dsa, dp))->groups);
+			SharedFree(dsa, dp);
+		}
 		if (DsaPointerIsValid(xipdp))
-			Free(dsa, xipdp);
+			SharedFree(dsa, xipdp);
 		MarkLost(view, batchXid, "the speed layer ran out of memory (lambda.speed_memory)");
 		LWLockRelease(&view->lock);
 		return;
@@ -329,10 +323,7 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 	gen->xip = xipdp;
 	if (xcnt > 0)
 		memcpy(dsa_get_address(dsa, xipdp), xip, sizeof(TransactionId) * xcnt);
-	gen->buckets = buckets;
-	gen->nbuckets = INITIAL_BUCKETS;
-	gen->bytes = sizeof(LambdaGeneration) + sizeof(dsa_pointer) * INITIAL_BUCKETS +
-		sizeof(TransactionId) * xcnt;
+	gen->bytes = sizeof(LambdaGeneration) + sizeof(TransactionId) * xcnt;
 
 	/*
 	 * Complete iff the snapshot sees every transaction whose delta may be
@@ -457,8 +448,6 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 	LambdaGeneration *gen;
 	HeapTupleData tuple;
 	dsa_pointer dp;
-	bool		probe = nprefix > 0 && nprefix == layout->nkeys;
-	uint32		hash = probe ? LayoutHashKeys(layout, key, keynull) : 0;
 	uint32		i;
 
 	tuple.t_tableOid = InvalidOid;
@@ -470,27 +459,10 @@ SpeedRead(Oid viewid, Snapshot snapshot, LambdaLayout *layout, int nprefix,
 	gen = Resolve(dsa, view, snapshot);
 	if (gen != NULL)
 	{
-		dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
-		uint32		first = probe ? hash % gen->nbuckets : 0;
-		uint32		end = probe ? first + 1 : gen->nbuckets;
 		List	   *visible = NIL;
 		ListCell   *lc;
 
-		for (i = first; i < end; i++)
-		{
-			for (dp = buckets[i]; DsaPointerIsValid(dp);)
-			{
-				LambdaEntry *entry = dsa_get_address(dsa, dp);
-
-				tuple.t_len = entry->len;
-				tuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
-				if (nprefix == 0 ||
-					((!probe || entry->hash == hash) &&
-					 LayoutTupleHasKey(layout, &tuple, nprefix, key, keynull)))
-					emit(&tuple, arg);
-				dp = entry->next;
-			}
-		}
+		GroupTableRead(dsa, &gen->groups, layout, nprefix, key, keynull, emit, arg);
 
 		/* Pending deltas oldest first (the list is newest first) */
 
@@ -674,200 +646,43 @@ SettledInto(LambdaDelta *delta, LambdaGeneration *gen)
 	return false;
 }
 
-/* One group of a delta while it is settled */
-typedef struct SettleGroup
-{
-	LayoutGroup group;			/* keys and states */
-	dsa_pointer old;			/* the generation's entry it merges into */
-	dsa_pointer new;			/* the entry that replaces it */
-} SettleGroup;
-
 /*
- * Merge a delta's rows into a generation, all or nothing: the merged groups
- * are allocated first, and only when all of them fit do they replace the
- * generation's entries.  False when memory ran out; the generation is then
- * unchanged.  Caller holds the view lock exclusively.
+ * Merge a delta's rows into a generation, all or nothing (grouptable.c):
+ * false when memory ran out, the generation then unchanged.  Caller holds
+ * the view lock exclusively.
  */
 static bool
 SettleInto(dsa_area *dsa, LambdaGeneration *gen, LambdaLayout *layout,
 		   LambdaDelta *delta, MemoryContext tmp)
 {
-	MemoryContext old = MemoryContextSwitchTo(tmp);
-	int			natts = layout->desc->natts;
-	LayoutGroups *local = LayoutGroupsCreate(layout, delta->ntuples, sizeof(SettleGroup));
-	Datum	   *evalues = palloc(sizeof(Datum) * natts);
-	bool	   *eisnull = palloc(sizeof(bool) * natts);
-	dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
+	HeapTupleData *rows = MemoryContextAlloc(tmp, sizeof(HeapTupleData) *
+											 Max(delta->ntuples, 1));
 	char	   *item = DELTA_ITEMS(delta);
-	HeapTupleData tuple;
-	ListCell   *lc;
 	uint32		i;
-	bool		ok = true;
+	bool		ok;
 
-	/* Fold the delta's rows by group */
-	tuple.t_tableOid = InvalidOid;
-	ItemPointerSetInvalid(&tuple.t_self);
 	for (i = 0; i < delta->ntuples; i++)
 	{
-		tuple.t_len = *(uint32 *) item;
-		tuple.t_data = (HeapTupleHeader) ITEM_DATA(item);
-		item += ITEM_SIZE(tuple.t_len);
-		LayoutGroupsAdd(local, &tuple);
+		rows[i].t_len = *(uint32 *) item;
+		rows[i].t_data = (HeapTupleHeader) ITEM_DATA(item);
+		rows[i].t_tableOid = InvalidOid;
+		ItemPointerSetInvalid(&rows[i].t_self);
+		item += ITEM_SIZE(rows[i].t_len);
 	}
-
-	/* Merge each group with the generation's entry, into new memory */
-	foreach(lc, local->groups)
-	{
-		SettleGroup *g = lfirst(lc);
-		HeapTuple	merged;
-		LambdaEntry *entry;
-		dsa_pointer dp;
-
-		for (dp = buckets[g->group.hash % gen->nbuckets]; DsaPointerIsValid(dp);)
-		{
-			entry = dsa_get_address(dsa, dp);
-			if (entry->hash == g->group.hash)
-			{
-				HeapTupleData etuple;
-
-				etuple.t_len = entry->len;
-				etuple.t_data = (HeapTupleHeader) ENTRY_DATA(entry);
-				heap_deform_tuple(&etuple, layout->desc, evalues, eisnull);
-				if (LayoutKeysEqual(layout, evalues, eisnull, g->group.values, g->group.isnull))
-				{
-					LayoutMerge(layout, evalues, eisnull, g->group.values, g->group.isnull);
-					memcpy(g->group.values, evalues, sizeof(Datum) * natts);
-					memcpy(g->group.isnull, eisnull, sizeof(bool) * natts);
-					g->old = dp;
-					break;
-				}
-			}
-			dp = entry->next;
-		}
-
-		merged = heap_form_tuple(layout->desc, g->group.values, g->group.isnull);
-		g->new = Allocate(dsa, MAXALIGN(sizeof(LambdaEntry)) + merged->t_len,
-									   DSA_ALLOC_NO_OOM);
-		if (!DsaPointerIsValid(g->new))
-		{
-			ok = false;
-			break;
-		}
-		entry = dsa_get_address(dsa, g->new);
-		entry->hash = g->group.hash;
-		entry->len = merged->t_len;
-		memcpy(ENTRY_DATA(entry), merged->t_data, merged->t_len);
-	}
-
-	if (!ok)
-	{
-		foreach(lc, local->groups)
-		{
-			SettleGroup *g = lfirst(lc);
-
-			if (DsaPointerIsValid(g->new))
-				Free(dsa, g->new);
-		}
-	}
-	else
-	{
-		/* All fit: swap them in */
-		foreach(lc, local->groups)
-		{
-			SettleGroup *g = lfirst(lc);
-			LambdaEntry *entry = dsa_get_address(dsa, g->new);
-			dsa_pointer *link = &buckets[g->group.hash % gen->nbuckets];
-
-			gen->bytes += MAXALIGN(sizeof(LambdaEntry)) + entry->len;
-			if (DsaPointerIsValid(g->old))
-			{
-				LambdaEntry *oldentry = dsa_get_address(dsa, g->old);
-
-				while (*link != g->old)
-					link = &((LambdaEntry *) dsa_get_address(dsa, *link))->next;
-				entry->next = oldentry->next;
-				*link = g->new;
-				gen->bytes -= MAXALIGN(sizeof(LambdaEntry)) + oldentry->len;
-				Free(dsa, g->old);
-			}
-			else
-			{
-				entry->next = *link;
-				*link = g->new;
-				gen->nentries++;
-			}
-		}
-		if (gen->nentries > (int64) gen->nbuckets * 2)
-			GrowBuckets(dsa, gen);
-	}
-
-	MemoryContextSwitchTo(old);
+	ok = GroupTableMerge(dsa, &gen->groups, layout, rows, delta->ntuples, tmp);
 	MemoryContextReset(tmp);
 	return ok;
-}
-
-/*
- * Double a generation's bucket array, if memory allows; a full table only
- * gets slower.
- */
-static void
-GrowBuckets(dsa_area *dsa, LambdaGeneration *gen)
-{
-	uint32		nbuckets = gen->nbuckets * 2;
-	dsa_pointer newdp = Allocate(dsa, sizeof(dsa_pointer) * nbuckets,
-											  DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
-	dsa_pointer *oldb;
-	dsa_pointer *newb;
-	uint32		i;
-
-	if (!DsaPointerIsValid(newdp))
-		return;
-	oldb = dsa_get_address(dsa, gen->buckets);
-	newb = dsa_get_address(dsa, newdp);
-	for (i = 0; i < gen->nbuckets; i++)
-	{
-		dsa_pointer dp = oldb[i];
-
-		while (DsaPointerIsValid(dp))
-		{
-			LambdaEntry *entry = dsa_get_address(dsa, dp);
-			dsa_pointer next = entry->next;
-
-			entry->next = newb[entry->hash % nbuckets];
-			newb[entry->hash % nbuckets] = dp;
-			dp = next;
-		}
-	}
-	Free(dsa, gen->buckets);
-	gen->bytes += sizeof(dsa_pointer) * (nbuckets - gen->nbuckets);
-	gen->buckets = newdp;
-	gen->nbuckets = nbuckets;
 }
 
 static void
 FreeGeneration(dsa_area *dsa, dsa_pointer gdp)
 {
 	LambdaGeneration *gen = dsa_get_address(dsa, gdp);
-	dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
-	uint32		i;
 
-	for (i = 0; i < gen->nbuckets; i++)
-	{
-		dsa_pointer dp = buckets[i];
-
-		while (DsaPointerIsValid(dp))
-		{
-			LambdaEntry *entry = dsa_get_address(dsa, dp);
-			dsa_pointer next = entry->next;
-
-			Free(dsa, dp);
-			dp = next;
-		}
-	}
-	Free(dsa, gen->buckets);
+	GroupTableFree(dsa, &gen->groups);
 	if (DsaPointerIsValid(gen->xip))
-		Free(dsa, gen->xip);
-	Free(dsa, gdp);
+		SharedFree(dsa, gen->xip);
+	SharedFree(dsa, gdp);
 }
 
 static void
@@ -876,7 +691,7 @@ FreeDelta(dsa_area *dsa, LambdaSharedView *view, dsa_pointer dp)
 	LambdaDelta *delta = dsa_get_address(dsa, dp);
 
 	view->pendingBytes -= delta->size;
-	Free(dsa, dp);
+	SharedFree(dsa, dp);
 }
 
 /*
@@ -932,8 +747,8 @@ SpeedNeedsCompaction(LambdaSharedView *view, Oid viewid)
 	{
 		LambdaGeneration *gen = dsa_get_address(dsa, view->generations);
 
-		needs = gen->complete && gen->published && gen->nentries > 0 &&
-			gen->bytes > limit;
+		needs = gen->complete && gen->published && gen->groups.nentries > 0 &&
+			GenerationBytes(gen) > limit;
 	}
 	LWLockRelease(&view->lock);
 	return needs;
@@ -1042,9 +857,7 @@ SpeedSave(LambdaSharedView *view, FILE *file)
 	for (dp = view->generations; ok && DsaPointerIsValid(dp);)
 	{
 		LambdaGeneration *gen = dsa_get_address(dsa, dp);
-		dsa_pointer *buckets = dsa_get_address(dsa, gen->buckets);
 		SavedGeneration sg = {0};
-		uint32		i;
 
 		sg.id = gen->id;
 		sg.batchXid = gen->batchXid;
@@ -1054,34 +867,14 @@ SpeedSave(LambdaSharedView *view, FILE *file)
 		sg.xmin = gen->xmin;
 		sg.xmax = gen->xmax;
 		sg.xcnt = gen->xcnt;
-		sg.nbuckets = gen->nbuckets;
-		sg.bytes = gen->bytes;
-		/* the entries as they are, whatever nentries says */
-		for (i = 0; i < gen->nbuckets; i++)
-		{
-			dsa_pointer edp;
-
-			for (edp = buckets[i]; DsaPointerIsValid(edp);
-				 edp = ((LambdaEntry *) dsa_get_address(dsa, edp))->next)
-				sg.nentries++;
-		}
+		sg.nbuckets = gen->groups.nbuckets;
+		sg.bytes = GenerationBytes(gen);
+		sg.nentries = GroupTableSaveCount(dsa, &gen->groups);
 		ok = WRITE(file, &sg, sizeof(sg));
 		if (ok && gen->xcnt > 0)
 			ok = WRITE(file, dsa_get_address(dsa, gen->xip), sizeof(TransactionId) * gen->xcnt);
-		for (i = 0; ok && i < gen->nbuckets; i++)
-		{
-			dsa_pointer edp;
-
-			for (edp = buckets[i]; ok && DsaPointerIsValid(edp);)
-			{
-				LambdaEntry *entry = dsa_get_address(dsa, edp);
-
-				ok = WRITE(file, &entry->hash, sizeof(uint32)) &&
-					WRITE(file, &entry->len, sizeof(uint32)) &&
-					WRITE(file, ENTRY_DATA(entry), entry->len);
-				edp = entry->next;
-			}
-		}
+		if (ok)
+			ok = GroupTableSave(dsa, &gen->groups, file);
 		dp = gen->next;
 	}
 
@@ -1134,14 +927,12 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 		SavedGeneration sg;
 		dsa_pointer dp;
 		LambdaGeneration *gen;
-		dsa_pointer *buckets;
-		int64		e;
 
 		ok = READ(file, &sg, sizeof(sg)) && sg.nbuckets > 0 && sg.xcnt >= 0 &&
 			sg.nbuckets <= MaxAllocSize / sizeof(dsa_pointer);
 		if (!ok)
 			break;
-		dp = Allocate(dsa, sizeof(LambdaGeneration), DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+		dp = SharedAllocate(dsa, sizeof(LambdaGeneration), DSA_ALLOC_ZERO);
 		if (!DsaPointerIsValid(dp))
 		{
 			ok = false;
@@ -1150,15 +941,12 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 		gen = dsa_get_address(dsa, dp);
 		gen->next = InvalidDsaPointer;
 		gen->xip = InvalidDsaPointer;
-		gen->buckets = Allocate(dsa, sizeof(dsa_pointer) * sg.nbuckets,
-											 DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
-		if (!DsaPointerIsValid(gen->buckets))
+		if (!GroupTableInit(dsa, &gen->groups, sg.nbuckets))
 		{
-			Free(dsa, dp);
+			SharedFree(dsa, dp);
 			ok = false;
 			break;
 		}
-		gen->nbuckets = sg.nbuckets;
 		*genLink = dp;			/* linked at once: freed with the rest on failure */
 		genLink = &gen->next;
 		gen->id = sg.id;
@@ -1168,42 +956,18 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 		gen->complete = sg.complete;
 		gen->xmin = sg.xmin;
 		gen->xmax = sg.xmax;
-		gen->bytes = sg.bytes;
+		gen->bytes = sizeof(LambdaGeneration) + sizeof(TransactionId) * sg.xcnt;
 		if (sg.xcnt > 0)
 		{
-			gen->xip = Allocate(dsa, sizeof(TransactionId) * sg.xcnt, DSA_ALLOC_NO_OOM);
+			gen->xip = SharedAllocate(dsa, sizeof(TransactionId) * sg.xcnt, DSA_ALLOC_NO_OOM);
 			ok = DsaPointerIsValid(gen->xip) &&
 				READ(file, dsa_get_address(dsa, gen->xip), sizeof(TransactionId) * sg.xcnt);
 			if (!ok)
 				break;
 			gen->xcnt = sg.xcnt;
 		}
-		buckets = dsa_get_address(dsa, gen->buckets);
-		for (e = 0; ok && e < sg.nentries; e++)
-		{
-			uint32		hash;
-			uint32		len;
-			dsa_pointer edp;
-			LambdaEntry *entry;
-
-			ok = READ(file, &hash, sizeof(uint32)) && READ(file, &len, sizeof(uint32)) &&
-				AllocSizeIsValid(len);
-			if (!ok)
-				break;
-			edp = Allocate(dsa, MAXALIGN(sizeof(LambdaEntry)) + len, DSA_ALLOC_NO_OOM);
-			if (!DsaPointerIsValid(edp))
-			{
-				ok = false;
-				break;
-			}
-			entry = dsa_get_address(dsa, edp);
-			entry->hash = hash;
-			entry->len = len;
-			entry->next = buckets[hash % gen->nbuckets];
-			buckets[hash % gen->nbuckets] = edp;
-			gen->nentries++;
-			ok = READ(file, ENTRY_DATA(entry), len);
-		}
+		if (ok)
+			ok = GroupTableLoad(dsa, &gen->groups, file, sg.nentries);
 	}
 
 	for (d = 0; ok && d < saved.ndeltas; d++)
@@ -1216,7 +980,7 @@ SpeedLoad(LambdaSharedView *view, FILE *file)
 			AllocSizeIsValid(size);
 		if (!ok)
 			break;
-		dp = Allocate(dsa, size, DSA_ALLOC_NO_OOM);
+		dp = SharedAllocate(dsa, size, DSA_ALLOC_NO_OOM);
 		if (!DsaPointerIsValid(dp))
 		{
 			ok = false;
@@ -1343,11 +1107,11 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 	{
 		LambdaGeneration *g = dsa_get_address(dsa, dp);
 
-		*bytes += g->bytes;
+		*bytes += GenerationBytes(g);
 		dp = g->next;
 	}
 	if (gen != NULL)
-		*groups = gen->nentries;
+		*groups = gen->groups.nentries;
 	if (gen != NULL && gen->complete)
 		*state = "ready";
 	else if (view->overflowed)
@@ -1362,29 +1126,6 @@ SpeedStatus(Oid viewid, int64 *groups, int64 *bytes, int64 *pending,
 		*since = view->slowSince;
 	}
 	LWLockRelease(&view->lock);
-}
-
-/*
- * Every DSA chunk of the speed layer is allocated and freed here, and
- * counted (LambdaShared.speedChunks), so that SpeedMemoryUsed can show that
- * none is left once every view is gone.  The speed layer never raises an
- * error for want of memory: callers handle InvalidDsaPointer.
- */
-static dsa_pointer
-Allocate(dsa_area *dsa, Size size, int flags)
-{
-	dsa_pointer dp = dsa_allocate_extended(dsa, size, flags | DSA_ALLOC_NO_OOM);
-
-	if (DsaPointerIsValid(dp))
-		pg_atomic_fetch_add_u64(&lambda_shared->speedChunks, 1);
-	return dp;
-}
-
-static void
-Free(dsa_area *dsa, dsa_pointer dp)
-{
-	dsa_free(dsa, dp);
-	pg_atomic_fetch_sub_u64(&lambda_shared->speedChunks, 1);
 }
 
 /*
@@ -1417,7 +1158,7 @@ SpeedMemoryUsed(int64 *views, int64 *chunks, int64 *bytes)
 			{
 				LambdaGeneration *gen = dsa_get_address(dsa, dp);
 
-				*bytes += gen->bytes;
+				*bytes += GenerationBytes(gen);
 				dp = gen->next;
 			}
 		}
