@@ -45,7 +45,8 @@ REGRESS = setup master api semantics aggregates batch compact speed errors secur
 REGRESS_OPTS = --inputdir=test --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=$(CURDIR)/tmp_check_regress
 ISOLATION = batch_commit batch_reader batch_abort batch_concurrent \
-	speed_commit speed_abort speed_2pc speed_reader ddl_capture compact_concurrent
+	speed_commit speed_abort speed_2pc speed_reader ddl_capture compact_concurrent \
+	settled_limit
 ISOLATION_OPTS = --inputdir=test --temp-config=$(srcdir)/test/isolation.conf \
 	--temp-instance=$(CURDIR)/tmp_check_isolation
 TAP_TESTS = 1

@@ -105,7 +105,7 @@
  * generations go) it stays pending: readers still count it against their
  * snapshot wherever it is not settled, and once the generations it was
  * kept out of are dropped, it is freed.  Nothing is lost; reads only do
- * more work meanwhile.
+ * more work meanwhile (test/specs/settled_limit.spec builds that edge).
  */
 #define MAX_SETTLED		8
 
