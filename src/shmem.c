@@ -23,6 +23,17 @@
  * (SharedViewLock, SharedViewLockIfStill).  A process never
  * waits for the registry lock while holding a view lock.
  *
+ * The rest of LambdaShared: the locks' tranches, the sizes and the arrays'
+ * addresses are set at startup and never change; the database slots, the
+ * waiting line (nwaiting, waiting[]) and the saved state's loading flags
+ * (loading, loaderActive, persist.c; loadedCV wakes who waits for them)
+ * change only under the registry lock, exclusively.  speedChunks is an
+ * atomic counter that only SharedAllocate and SharedFree change, without a
+ * lock; it is exact whenever no allocation is in flight.  DSA memory is
+ * allocated and freed through those two alone, and a dsa_pointer found in
+ * a view's state may be followed only while that view's lock is held
+ * (speed.c, grouptable.c).
+ *
  * A crash restart re-creates all of it empty; speed.c treats a view without
  * state as not whole until a batch rebuilds it.  After a clean shutdown the
  * state saved then is loaded back (persist.c).
