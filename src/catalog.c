@@ -117,6 +117,19 @@ CatalogInternalNamespace(void)
 }
 
 /*
+ * Does lambda.view have this column?  Each release's update script adds
+ * what that release's code relies on, and the library, installed first,
+ * asks before it relies on it.
+ */
+static bool
+CatalogHasColumn(const char *column)
+{
+	Oid			catalog = get_relname_relid("view", get_namespace_oid(LAMBDA_SCHEMA_NAME, false));
+
+	return get_attnum(catalog, column) != InvalidAttrNumber;
+}
+
+/*
  * Does the catalog give views ids?  Not while the extension is still at
  * 0.1, whose views are named by their OIDs: there a view's "id" is its OID,
  * which is what 0.1 put into names, trigger arguments and definitions, and
@@ -125,9 +138,7 @@ CatalogInternalNamespace(void)
 bool
 CatalogHasIds(void)
 {
-	Oid			catalog = get_relname_relid("view", get_namespace_oid(LAMBDA_SCHEMA_NAME, false));
-
-	return get_attnum(catalog, "id") != InvalidAttrNumber;
+	return CatalogHasColumn("id");
 }
 
 /*
@@ -181,9 +192,18 @@ CatalogFunctionIsC(Oid funcid)
 bool
 CatalogHasQueryTrees(void)
 {
-	Oid			catalog = get_relname_relid("view", get_namespace_oid(LAMBDA_SCHEMA_NAME, false));
+	return CatalogHasColumn("query_tree");
+}
 
-	return get_attnum(catalog, "query_tree") != InvalidAttrNumber;
+/*
+ * Does the catalog count compactions (from 0.4 on)?  Until ALTER EXTENSION
+ * lambda UPDATE gives it the columns, the workers compact none of the
+ * database's views (compact.c).
+ */
+bool
+CatalogHasCompactions(void)
+{
+	return CatalogHasColumn("compactions");
 }
 
 /*

@@ -33,6 +33,7 @@ extern bool CatalogIsMaster(Oid relid);
 extern Oid	CatalogInternalNamespace(void);
 extern bool CatalogHasIds(void);
 extern bool CatalogHasQueryTrees(void);
+extern bool CatalogHasCompactions(void);
 extern bool CatalogTypeOrPartIs(Oid type, bool (*test) (Oid type, char typtype));
 extern bool CatalogFunctionIsC(Oid funcid);
 extern char *CatalogIdColumn(const char *alias);

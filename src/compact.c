@@ -52,20 +52,17 @@
 #include "postgres.h"
 
 #include "access/genam.h"
-#include "access/nbtree.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "batch.h"
@@ -81,8 +78,6 @@
 
 LAMBDA_FUNCTION(lambda_compact);
 
-static LayoutGroups *ReadSpeed(LambdaLayout *layout, Snapshot snap);
-static void AddGroup(HeapTuple tuple, void *arg);
 static int64 MergeIntoBatch(LambdaViewEntry *entry, LambdaLayout *layout,
 							LayoutGroups *speed, int64 *added);
 
@@ -148,7 +143,7 @@ Compact(LambdaViewEntry *entry, bool wait)
 				 errdetail("The view answers through the exact slow path (see lambda.views), and only a batch from the master restores its fast path."),
 				 errhint("Run lambda.run_batch() instead.")));
 	IdentityBecomeViewOwner(entry->view, &save);
-	speed = ReadSpeed(layout, snap);
+	speed = MergeSpeedGroups(layout, snap, 0, NULL, NULL, sizeof(LayoutGroup));
 	if (speed->groups == NIL)
 	{
 		/* nothing to fold in: the batch stays as it is, no new cut */
@@ -190,45 +185,6 @@ Compact(LambdaViewEntry *entry, bool wait)
 }
 
 /*
- * Can this database's views be compacted?  Not before ALTER EXTENSION
- * lambda UPDATE to 0.4 has given the catalog its compaction columns: a
- * worker leaves such views alone.
- */
-bool
-CompactAvailable(void)
-{
-	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, true);
-	Oid			catalog = OidIsValid(nsp) ? get_relname_relid("view", nsp) : InvalidOid;
-
-	return OidIsValid(catalog) &&
-		SearchSysCacheExistsAttName(catalog, "compactions");
-}
-
-/*
- * The speed layer's groups that a reader with snap sees, merged per group:
- * settled, pending and this transaction's own.
- */
-static LayoutGroups *
-ReadSpeed(LambdaLayout *layout, Snapshot snap)
-{
-	LayoutGroups *groups = LayoutGroupsCreate(layout, 1024, sizeof(LayoutGroup));
-
-	SpeedRead(layout->viewid, snap, layout, 0, NULL, NULL, AddGroup, groups);
-	CaptureRead(layout->viewid, snap, layout, 0, NULL, NULL, AddGroup, groups);
-	return groups;
-}
-
-/*
- * SpeedRead hands over rows in shared memory that a worker may free once
- * it lets go of the view's lock: keep a copy.
- */
-static void
-AddGroup(HeapTuple tuple, void *arg)
-{
-	LayoutGroupsAdd((LayoutGroups *) arg, heap_copytuple(tuple));
-}
-
-/*
  * Merge each of the speed layer's groups into its row of the batch table,
  * or add it as a row; return the number of groups written, and in *added
  * how many were new.  The catalog row lock (step 1) keeps every other
@@ -256,7 +212,6 @@ MergeIntoBatch(LambdaViewEntry *entry, LambdaLayout *layout, LayoutGroups *speed
 	CommandId	cid;
 	ListCell   *lc;
 	int64		written = 0;
-	int			i;
 
 	*added = 0;
 	LayoutCheckBatchTable(layout, rel);
@@ -295,26 +250,7 @@ MergeIntoBatch(LambdaViewEntry *entry, LambdaLayout *layout, LayoutGroups *speed
 		CHECK_FOR_INTERRUPTS();
 		if (index != NULL)
 		{
-			/* NULL keys are equal to each other, as in GROUP BY */
-			for (i = 0; i < nkeys; i++)
-			{
-				Oid			opfamily = index->rd_opfamily[i];
-				Oid			opcintype = index->rd_opcintype[i];
-
-				if (g->isnull[i])
-					ScanKeyEntryInitialize(&scankeys[i], SK_ISNULL | SK_SEARCHNULL,
-										   i + 1, InvalidStrategy, InvalidOid,
-										   InvalidOid, InvalidOid, (Datum) 0);
-				else
-					ScanKeyEntryInitialize(&scankeys[i], 0, i + 1,
-										   BTEqualStrategyNumber, opcintype,
-										   index->rd_indcollation[i],
-										   get_opcode(get_opfamily_member(opfamily,
-																		  opcintype,
-																		  opcintype,
-																		  BTEqualStrategyNumber)),
-										   g->values[i]);
-			}
+			MergeKeyScanKeys(index, nkeys, g->values, g->isnull, scankeys);
 			index_rescan(iscan, scankeys, nkeys, NULL, 0);
 			have = index_getnext_slot(iscan, ForwardScanDirection, found);
 		}

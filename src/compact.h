@@ -14,6 +14,5 @@
 #include "catalog.h"
 
 extern int64 Compact(LambdaViewEntry *entry, bool wait);
-extern bool CompactAvailable(void);
 
 #endif							/* LAMBDA_COMPACT_H */

@@ -206,13 +206,8 @@ BeginFast(MergeScan *scan, Snapshot snapshot)
 	bool	   *keynull = scan->keynull;
 	MemoryContext old = MemoryContextSwitchTo(scan->context);
 
-	/* The speed layer's groups: settled, pending and our own rows */
-	scan->speed = LayoutGroupsCreate(layout, nprefix == layout->nkeys ? 16 : 1024,
-									  sizeof(MergeGroup));
-	SpeedRead(layout->viewid, snapshot, layout, nprefix, key, keynull,
-			  AddToGroups, scan->speed);
-	CaptureRead(layout->viewid, snapshot, layout, nprefix, key, keynull,
-				AddToGroups, scan->speed);
+	scan->speed = MergeSpeedGroups(layout, snapshot, nprefix, key, keynull,
+								   sizeof(MergeGroup));
 
 	scan->batch = table_open(layout->batchTable, AccessShareLock);
 	LayoutCheckBatchTable(layout, scan->batch);
@@ -222,21 +217,8 @@ BeginFast(MergeScan *scan, Snapshot snapshot)
 	if (scan->index != NULL)
 	{
 		ScanKey		scankeys = palloc(sizeof(ScanKeyData) * nprefix);
-		int			i;
 
-		for (i = 0; i < nprefix; i++)
-		{
-			Oid			opfamily = scan->index->rd_opfamily[i];
-			Oid			opcintype = scan->index->rd_opcintype[i];
-			Oid			eq = get_opfamily_member(opfamily, opcintype, opcintype,
-												 BTEqualStrategyNumber);
-
-			if (!OidIsValid(eq))
-				elog(ERROR, "no equality in operator family %u", opfamily);
-			ScanKeyEntryInitialize(&scankeys[i], 0, i + 1, BTEqualStrategyNumber,
-								   opcintype, scan->index->rd_indcollation[i],
-								   get_opcode(eq), key[i]);
-		}
+		MergeKeyScanKeys(scan->index, nprefix, key, keynull, scankeys);
 		scan->iscan = index_beginscan(scan->batch, scan->index, snapshot, nprefix, 0);
 		index_rescan(scan->iscan, scankeys, nprefix, NULL, 0);
 	}
@@ -498,6 +480,27 @@ EndFast(MergeScan *scan)
 }
 
 /*
+ * The speed layer's groups that a reader with snapshot sees, merged per
+ * group, in a local table whose groups are groupSize bytes (see
+ * LayoutGroupsCreate): settled, pending and this transaction's own rows;
+ * with nprefix > 0, only those whose first nprefix keys are key's.  Reads
+ * and compactions (compact.c) start from it.
+ */
+LayoutGroups *
+MergeSpeedGroups(LambdaLayout *layout, Snapshot snapshot, int nprefix, Datum *key,
+				 bool *keynull, Size groupSize)
+{
+	LayoutGroups *groups = LayoutGroupsCreate(layout, nprefix == layout->nkeys ? 16 : 1024,
+											  groupSize);
+
+	SpeedRead(layout->viewid, snapshot, layout, nprefix, key, keynull,
+			  AddToGroups, groups);
+	CaptureRead(layout->viewid, snapshot, layout, nprefix, key, keynull,
+				AddToGroups, groups);
+	return groups;
+}
+
+/*
  * SpeedRead and CaptureRead put their rows here.  A row of the speed layer
  * lies in shared memory that a worker may free once SpeedRead lets go of
  * the view's lock: the group keeps a copy.
@@ -540,4 +543,36 @@ MergeKeyIndex(Relation batch, int nprefix)
 	}
 	list_free(indexes);
 	return NULL;
+}
+
+/*
+ * Scan keys that find, through index (MergeKeyIndex), the rows whose first
+ * nkeys group keys equal key's by the key type's btree equality; a NULL
+ * key finds NULL, as GROUP BY groups NULLs together.
+ */
+void
+MergeKeyScanKeys(Relation index, int nkeys, Datum *key, bool *keynull, ScanKey scankeys)
+{
+	int			i;
+
+	for (i = 0; i < nkeys; i++)
+	{
+		Oid			opfamily = index->rd_opfamily[i];
+		Oid			opcintype = index->rd_opcintype[i];
+		Oid			eq;
+
+		if (keynull[i])
+		{
+			ScanKeyEntryInitialize(&scankeys[i], SK_ISNULL | SK_SEARCHNULL, i + 1,
+								   InvalidStrategy, InvalidOid, InvalidOid,
+								   InvalidOid, (Datum) 0);
+			continue;
+		}
+		eq = get_opfamily_member(opfamily, opcintype, opcintype, BTEqualStrategyNumber);
+		if (!OidIsValid(eq))
+			elog(ERROR, "no equality in operator family %u", opfamily);
+		ScanKeyEntryInitialize(&scankeys[i], 0, i + 1, BTEqualStrategyNumber,
+							   opcintype, index->rd_indcollation[i],
+							   get_opcode(eq), key[i]);
+	}
 }

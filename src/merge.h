@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include "access/skey.h"
+#include "utils/relcache.h"
 #include "utils/snapshot.h"
 #include "utils/tuplestore.h"
 
@@ -21,7 +23,12 @@ extern MergeScan *MergeBegin(LambdaLayout *layout, Snapshot snapshot, int nprefi
 							 Datum *key, bool *keynull);
 extern bool MergeNext(MergeScan *scan, Datum **values, bool **isnull);
 extern void MergeEnd(MergeScan *scan);
+extern LayoutGroups *MergeSpeedGroups(LambdaLayout *layout, Snapshot snapshot,
+									  int nprefix, Datum *key, bool *keynull,
+									  Size groupSize);
 extern Relation MergeKeyIndex(Relation batch, int nprefix);
+extern void MergeKeyScanKeys(Relation index, int nkeys, Datum *key, bool *keynull,
+							 ScanKey scankeys);
 extern void ExactRead(LambdaLayout *layout, Snapshot snapshot, Tuplestorestate *out,
 					  MemoryContext outcxt);
 

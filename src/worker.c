@@ -650,7 +650,7 @@ WorkerRound(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	views = ViewsOfDatabase();
-	compactable = CompactAvailable();
+	compactable = CatalogHasCompactions();
 	foreach(lc, views)
 	{
 		Oid			viewid = lfirst_oid(lc);
