@@ -72,7 +72,7 @@ SELECT pg_catalog.pg_extension_config_dump('lambda.view_id_seq', '');
 
 CREATE FUNCTION lambda.on_view_restore()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'on_view_restore'
+AS 'MODULE_PATHNAME', 'lambda_on_view_restore'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.on_view_restore() IS
 'makes the internal relations of a lambda view whose catalog row a restore loads';
@@ -84,14 +84,14 @@ ALTER TABLE lambda.view ENABLE ALWAYS TRIGGER lambda_view_restore;
 
 CREATE FUNCTION lambda.serve(view_id bigint)
 RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'serve'
+AS 'MODULE_PATHNAME', 'lambda_serve'
 LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.serve(bigint) IS
 'lambda.merged of the lambda view with this id (lambda.views.id): what the view''s own definition reads';
 
 CREATE FUNCTION lambda.scheduled_batch(view_id bigint)
 RETURNS bigint
-AS 'MODULE_PATHNAME', 'scheduled_batch'
+AS 'MODULE_PATHNAME', 'lambda_scheduled_batch'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.scheduled_batch(bigint) IS
 'lambda.run_batch of the lambda view with this id (lambda.views.id): what its pg_cron job runs';
@@ -105,7 +105,7 @@ COMMENT ON FUNCTION lambda.scheduled_batch(bigint) IS
  */
 CREATE FUNCTION lambda.normalized_query(view regclass)
 RETURNS text
-AS 'MODULE_PATHNAME', 'normalized_query'
+AS 'MODULE_PATHNAME', 'lambda_normalized_query'
 LANGUAGE C STRICT VOLATILE;
 DO $$
 DECLARE
@@ -152,7 +152,7 @@ END $$;
 /* Tests wait for a worker round with it */
 CREATE FUNCTION lambda.settle_rounds(view regclass)
 RETURNS bigint
-AS 'MODULE_PATHNAME', 'settle_rounds'
+AS 'MODULE_PATHNAME', 'lambda_settle_rounds'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.settle_rounds(regclass) IS
 'how many times a worker has settled a view''s speed layer since it was set up: a round that began after a call has ended once this grew by two';
@@ -203,7 +203,7 @@ CREATE FUNCTION lambda.view_status(view regclass,
                                    OUT groups bigint, OUT bytes bigint, OUT state text,
                                    OUT pending bigint, OUT reason text,
                                    OUT since timestamptz)
-AS 'MODULE_PATHNAME', 'speed_status'
+AS 'MODULE_PATHNAME', 'lambda_speed_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.view_status(regclass) IS
 'lambda.speed_status, and why and since when queries of the view take the slow path';

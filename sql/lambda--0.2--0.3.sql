@@ -43,35 +43,35 @@ COMMENT ON TYPE lambda.state IS
  */
 CREATE FUNCTION lambda.partial_agg_trans(internal, regprocedure, VARIADIC "any")
     RETURNS internal
-    AS 'MODULE_PATHNAME', 'partial_agg_trans'
+    AS 'MODULE_PATHNAME', 'lambda_partial_agg_trans'
     LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION lambda.partial_agg_trans(internal, regprocedure, VARIADIC "any") IS
 'transition of lambda.partial_agg: the aggregate''s own';
 
 CREATE FUNCTION lambda.partial_agg_final(internal)
     RETURNS lambda.state
-    AS 'MODULE_PATHNAME', 'partial_agg_final'
+    AS 'MODULE_PATHNAME', 'lambda_partial_agg_final'
     LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION lambda.partial_agg_final(internal) IS
 'final function of lambda.partial_agg: the serialized state';
 
 CREATE FUNCTION lambda.partial_agg_combine(internal, internal)
     RETURNS internal
-    AS 'MODULE_PATHNAME', 'partial_agg_combine'
+    AS 'MODULE_PATHNAME', 'lambda_partial_agg_combine'
     LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION lambda.partial_agg_combine(internal, internal) IS
 'combine function of lambda.partial_agg: the aggregate''s own';
 
 CREATE FUNCTION lambda.partial_agg_serial(internal)
     RETURNS bytea
-    AS 'MODULE_PATHNAME', 'partial_agg_serial'
+    AS 'MODULE_PATHNAME', 'lambda_partial_agg_serial'
     LANGUAGE C STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION lambda.partial_agg_serial(internal) IS
 'serialize function of lambda.partial_agg';
 
 CREATE FUNCTION lambda.partial_agg_deserial(bytea, internal)
     RETURNS internal
-    AS 'MODULE_PATHNAME', 'partial_agg_deserial'
+    AS 'MODULE_PATHNAME', 'lambda_partial_agg_deserial'
     LANGUAGE C STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION lambda.partial_agg_deserial(bytea, internal) IS
 'deserialize function of lambda.partial_agg';
@@ -99,7 +99,7 @@ COMMENT ON AGGREGATE lambda.partial_agg_restricted(regprocedure, VARIADIC "any")
 
 CREATE FUNCTION lambda.finalize(state lambda.state, aggregate regprocedure, result anyelement)
     RETURNS anyelement
-    AS 'MODULE_PATHNAME', 'finalize'
+    AS 'MODULE_PATHNAME', 'lambda_finalize'
     LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.finalize(lambda.state, regprocedure, anyelement) IS
 'the aggregate''s result from its merged partial state; result gives the type';
@@ -135,7 +135,7 @@ COMMENT ON COLUMN lambda.view.query_tree IS
 'the analyzed query, which names objects by OID (internal: a restore analyzes query again)';
 CREATE FUNCTION lambda.query_tree(view regclass)
 RETURNS text
-AS 'MODULE_PATHNAME', 'query_tree'
+AS 'MODULE_PATHNAME', 'lambda_query_tree'
 LANGUAGE C STRICT VOLATILE;
 DO $$
 DECLARE

@@ -85,7 +85,7 @@ SELECT pg_catalog.pg_extension_config_dump('lambda.view_id_seq', '');
 
 CREATE FUNCTION lambda.on_view_restore()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'on_view_restore'
+AS 'MODULE_PATHNAME', 'lambda_on_view_restore'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.on_view_restore() IS
 'makes the internal relations of a lambda view whose catalog row a restore loads';
@@ -101,7 +101,7 @@ GRANT SELECT ON lambda.master, lambda.view TO PUBLIC;
 CREATE FUNCTION lambda.speed_status(view regclass,
                                     OUT groups bigint, OUT bytes bigint, OUT state text,
                                     OUT pending bigint)
-AS 'MODULE_PATHNAME', 'speed_status'
+AS 'MODULE_PATHNAME', 'lambda_speed_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.speed_status(regclass) IS
 'groups and bytes the speed layer holds for a view, whether it is ready, rebuilding or overflowed, and how many handed-off transactions wait to be settled';
@@ -110,14 +110,14 @@ CREATE FUNCTION lambda.view_status(view regclass,
                                    OUT groups bigint, OUT bytes bigint, OUT state text,
                                    OUT pending bigint, OUT reason text,
                                    OUT since timestamptz)
-AS 'MODULE_PATHNAME', 'speed_status'
+AS 'MODULE_PATHNAME', 'lambda_speed_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.view_status(regclass) IS
 'lambda.speed_status, and why and since when queries of the view take the slow path';
 
 CREATE FUNCTION lambda.settle_rounds(view regclass)
 RETURNS bigint
-AS 'MODULE_PATHNAME', 'settle_rounds'
+AS 'MODULE_PATHNAME', 'lambda_settle_rounds'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.settle_rounds(regclass) IS
 'how many times a worker has settled a view''s speed layer since it was set up: a round that began after a call has ended once this grew by two';
@@ -147,14 +147,14 @@ GRANT SELECT ON lambda.views TO PUBLIC;
 
 CREATE FUNCTION lambda.create_master(master regclass)
 RETURNS void
-AS 'MODULE_PATHNAME', 'create_master'
+AS 'MODULE_PATHNAME', 'lambda_create_master'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.create_master(regclass) IS
 'makes a table an append-only master for lambda views';
 
 CREATE FUNCTION lambda.master_guard()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'master_guard'
+AS 'MODULE_PATHNAME', 'lambda_master_guard'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION lambda.master_guard() IS
 'trigger that keeps a master table append-only';
@@ -163,42 +163,42 @@ COMMENT ON FUNCTION lambda.master_guard() IS
 
 CREATE FUNCTION lambda.capture()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'capture'
+AS 'MODULE_PATHNAME', 'lambda_capture'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.capture() IS
 'trigger that folds the rows a statement inserted into a lambda view''s speed layer';
 
 CREATE FUNCTION lambda.capture_row()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'capture_row'
+AS 'MODULE_PATHNAME', 'lambda_capture_row'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.capture_row() IS
 'trigger that captures rows a logical replication apply worker inserts, which fires no statement triggers';
 
 CREATE FUNCTION lambda.speed(view regclass)
 RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'speed'
+AS 'MODULE_PATHNAME', 'lambda_speed'
 LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.speed(regclass) IS
 'partial states of a lambda view''s speed layer, as the caller''s snapshot sees them';
 
 CREATE FUNCTION lambda.exact(view regclass)
 RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'exact'
+AS 'MODULE_PATHNAME', 'lambda_exact'
 LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.exact(regclass) IS
 'partial states of a lambda view computed from its master, as the caller''s snapshot sees it: the exact slow path';
 
 CREATE FUNCTION lambda.fast_path(view regclass)
 RETURNS boolean
-AS 'MODULE_PATHNAME', 'fast_path'
+AS 'MODULE_PATHNAME', 'lambda_fast_path'
 LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.fast_path(regclass) IS
 'whether the caller''s snapshot of a lambda view can be served by batch table and speed layer';
 
 CREATE FUNCTION lambda.merged(view regclass)
 RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'merged'
+AS 'MODULE_PATHNAME', 'lambda_merged'
 LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.merged(regclass) IS
 'partial states of a lambda view, batch table and speed layer merged, as the caller''s snapshot sees them';
@@ -206,7 +206,7 @@ COMMENT ON FUNCTION lambda.merged(regclass) IS
 /* What a view's definition reads: lambda.merged, the view named by its id */
 CREATE FUNCTION lambda.serve(view_id bigint)
 RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'serve'
+AS 'MODULE_PATHNAME', 'lambda_serve'
 LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION lambda.serve(bigint) IS
 'lambda.merged of the lambda view with this id (lambda.views.id): what the view''s own definition reads';
@@ -264,35 +264,35 @@ COMMENT ON FUNCTION lambda.verify(regclass) IS
 
 CREATE FUNCTION lambda.create_view(name text, query text, schedule text DEFAULT NULL)
 RETURNS regclass
-AS 'MODULE_PATHNAME', 'create_view'
+AS 'MODULE_PATHNAME', 'lambda_create_view'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.create_view(text, text, text) IS
 'defines a lambda view over a master table and computes its first batch';
 
 CREATE FUNCTION lambda.run_batch(view regclass)
 RETURNS bigint
-AS 'MODULE_PATHNAME', 'run_batch'
+AS 'MODULE_PATHNAME', 'lambda_run_batch'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.run_batch(regclass) IS
 'recomputes a lambda view''s batch table from its whole master; returns the number of groups';
 
 CREATE FUNCTION lambda.scheduled_batch(view_id bigint)
 RETURNS bigint
-AS 'MODULE_PATHNAME', 'scheduled_batch'
+AS 'MODULE_PATHNAME', 'lambda_scheduled_batch'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.scheduled_batch(bigint) IS
 'lambda.run_batch of the lambda view with this id (lambda.views.id): what its pg_cron job runs';
 
 CREATE FUNCTION lambda.alter_schedule(view regclass, schedule text)
 RETURNS void
-AS 'MODULE_PATHNAME', 'alter_schedule'
+AS 'MODULE_PATHNAME', 'lambda_alter_schedule'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.alter_schedule(regclass, text) IS
 'changes (or, given NULL, removes) the pg_cron schedule of a lambda view''s batch';
 
 CREATE FUNCTION lambda.drop_view(view regclass, cascade boolean DEFAULT false)
 RETURNS void
-AS 'MODULE_PATHNAME', 'drop_view'
+AS 'MODULE_PATHNAME', 'lambda_drop_view'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.drop_view(regclass, boolean) IS
 'drops a lambda view with its batch table, catalog row and pg_cron job';
@@ -306,7 +306,7 @@ COMMENT ON FUNCTION lambda.drop_view(regclass, boolean) IS
  */
 CREATE FUNCTION lambda.on_ddl_start()
 RETURNS event_trigger
-AS 'MODULE_PATHNAME', 'on_ddl_start'
+AS 'MODULE_PATHNAME', 'lambda_on_ddl_start'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.on_ddl_start() IS
 'removes the cron jobs of all lambda views before the extension is dropped';
@@ -317,7 +317,7 @@ CREATE EVENT TRIGGER lambda_ddl_start ON ddl_command_start
 
 CREATE FUNCTION lambda.on_ddl_end()
 RETURNS event_trigger
-AS 'MODULE_PATHNAME', 'on_ddl_end'
+AS 'MODULE_PATHNAME', 'lambda_on_ddl_end'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.on_ddl_end() IS
 'follows the owner of lambda views, refuses to replace their definition, and gives new partitions of masters their capture triggers';
@@ -329,7 +329,7 @@ CREATE EVENT TRIGGER lambda_ddl_end ON ddl_command_end
 
 CREATE FUNCTION lambda.on_sql_drop()
 RETURNS event_trigger
-AS 'MODULE_PATHNAME', 'on_sql_drop'
+AS 'MODULE_PATHNAME', 'lambda_on_sql_drop'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION lambda.on_sql_drop() IS
 'forgets lambda views and masters that were dropped';

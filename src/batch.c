@@ -63,8 +63,8 @@
 #include "shmem.h"
 #include "speed.h"
 
-LAMBDA_FUNCTION(run_batch);
-LAMBDA_FUNCTION(scheduled_batch);
+LAMBDA_FUNCTION(lambda_run_batch);
+LAMBDA_FUNCTION(lambda_scheduled_batch);
 
 static Tuplestorestate *ComputeUnderSnapshot(Oid partialView, Snapshot snap);
 static void Publish(LambdaViewEntry *entry, Tuplestorestate *groups);
@@ -75,7 +75,7 @@ static int	CompareUint64(const void *a, const void *b);
  * run_batch(view regclass) returns bigint
  */
 Datum
-run_batch(PG_FUNCTION_ARGS)
+lambda_run_batch(PG_FUNCTION_ARGS)
 {
 	Oid			viewid = PG_GETARG_OID(0);
 	LambdaViewEntry entry;
@@ -96,7 +96,7 @@ run_batch(PG_FUNCTION_ARGS)
  * run_batch of the view with this id: what a view's pg_cron job runs.
  */
 Datum
-scheduled_batch(PG_FUNCTION_ARGS)
+lambda_scheduled_batch(PG_FUNCTION_ARGS)
 {
 	int64		id = PG_GETARG_INT64(0);
 	Oid			viewid;
@@ -108,7 +108,7 @@ scheduled_batch(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("lambda view with id " INT64_FORMAT " does not exist", id),
 				 errhint("The view lambda.views lists the lambda views and their ids.")));
-	return DirectFunctionCall1(run_batch, ObjectIdGetDatum(viewid));
+	return DirectFunctionCall1(lambda_run_batch, ObjectIdGetDatum(viewid));
 }
 
 /*

@@ -61,8 +61,8 @@
 #include "shmem.h"
 #include "speed.h"
 
-LAMBDA_FUNCTION(capture);
-LAMBDA_FUNCTION(capture_row);
+LAMBDA_FUNCTION(lambda_capture);
+LAMBDA_FUNCTION(lambda_capture_row);
 
 /*
  * One partial state row captured in this transaction: the merge of the
@@ -382,7 +382,7 @@ TriggerView(Trigger *trigger)
  * inserted rows as transition table.
  */
 Datum
-capture(PG_FUNCTION_ARGS)
+lambda_capture(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Oid			viewid;
@@ -495,7 +495,7 @@ FoldedAhead(Tuplestorestate *rows, Oid viewid)
  * the statement trigger captures the row, so this does nothing.
  */
 Datum
-capture_row(PG_FUNCTION_ARGS)
+lambda_capture_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Tuplestorestate *rows;

@@ -50,9 +50,9 @@
 #include "schedule.h"
 #include "viewdef.h"
 
-LAMBDA_FUNCTION(on_ddl_start);
-LAMBDA_FUNCTION(on_ddl_end);
-LAMBDA_FUNCTION(on_sql_drop);
+LAMBDA_FUNCTION(lambda_on_ddl_start);
+LAMBDA_FUNCTION(lambda_on_ddl_end);
+LAMBDA_FUNCTION(lambda_on_sql_drop);
 
 static void RefuseChangedFunctions(void);
 static void RefreshStoredQueries(bool all);
@@ -144,7 +144,7 @@ SyncOwnerOf(Datum viewid)
  * Event trigger on ddl_command_start for DROP EXTENSION and DROP SCHEMA.
  */
 Datum
-on_ddl_start(PG_FUNCTION_ARGS)
+lambda_on_ddl_start(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata = CheckEventTrigger(fcinfo, "lambda.on_ddl_start()");
 	LambdaIdentity save;
@@ -202,7 +202,7 @@ DdlSyncAllOwners(void)
  * ALTER FUNCTION and ALTER ROUTINE.
  */
 Datum
-on_ddl_end(PG_FUNCTION_ARGS)
+lambda_on_ddl_end(PG_FUNCTION_ARGS)
 {
 	LambdaIdentity save;
 	SPITupleTable *views;
@@ -478,7 +478,7 @@ CapturePartitions(void)
  * Event trigger on sql_drop.
  */
 Datum
-on_sql_drop(PG_FUNCTION_ARGS)
+lambda_on_sql_drop(PG_FUNCTION_ARGS)
 {
 	LambdaIdentity save;
 

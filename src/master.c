@@ -49,8 +49,8 @@
 #include "lambda.h"
 #include "master.h"
 
-LAMBDA_FUNCTION(create_master);
-LAMBDA_FUNCTION(master_guard);
+LAMBDA_FUNCTION(lambda_create_master);
+LAMBDA_FUNCTION(lambda_master_guard);
 
 /*
  * Refuse a relation that cannot be a master.  Checked when a table becomes a
@@ -108,7 +108,7 @@ MasterCheckUsable(Oid relid)
  * on a master is a no-op.
  */
 Datum
-create_master(PG_FUNCTION_ARGS)
+lambda_create_master(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *qualified;
@@ -226,7 +226,7 @@ PartitionIsEmpty(Oid relid)
  * Trigger function: refuse any change to a master but INSERT.
  */
 Datum
-master_guard(PG_FUNCTION_ARGS)
+lambda_master_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	const char *name;

@@ -54,9 +54,9 @@
 #include "serving.h"
 #include "speed.h"
 
-LAMBDA_FUNCTION(merged);
-LAMBDA_FUNCTION(serve);
-LAMBDA_FUNCTION(exact);
+LAMBDA_FUNCTION(lambda_merged);
+LAMBDA_FUNCTION(lambda_serve);
+LAMBDA_FUNCTION(lambda_exact);
 
 /* A speed layer group, and whether a batch row took it */
 typedef struct MergeGroup
@@ -102,7 +102,7 @@ struct MergeScan
  * layer merged, as the caller's snapshot sees them.
  */
 Datum
-merged(PG_FUNCTION_ARGS)
+lambda_merged(PG_FUNCTION_ARGS)
 {
 	return MergedOf(fcinfo, PG_GETARG_OID(0));
 }
@@ -113,7 +113,7 @@ merged(PG_FUNCTION_ARGS)
  * merged() of the view with this id: what a view's definition reads.
  */
 Datum
-serve(PG_FUNCTION_ARGS)
+lambda_serve(PG_FUNCTION_ARGS)
 {
 	int64		id = PG_GETARG_INT64(0);
 	Oid			viewid = CatalogViewById(id);
@@ -149,7 +149,7 @@ MergedOf(FunctionCallInfo fcinfo, Oid viewid)
  * computed from the master, as the caller's snapshot sees it.
  */
 Datum
-exact(PG_FUNCTION_ARGS)
+lambda_exact(PG_FUNCTION_ARGS)
 {
 	LambdaLayout *layout = BeginStatesFunction(fcinfo, PG_GETARG_OID(0));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

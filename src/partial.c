@@ -60,12 +60,12 @@
 
 LAMBDA_FUNCTION(lambda_state_in);
 LAMBDA_FUNCTION(lambda_state_out);
-LAMBDA_FUNCTION(partial_agg_trans);
-LAMBDA_FUNCTION(partial_agg_final);
-LAMBDA_FUNCTION(partial_agg_combine);
-LAMBDA_FUNCTION(partial_agg_serial);
-LAMBDA_FUNCTION(partial_agg_deserial);
-LAMBDA_FUNCTION(finalize);
+LAMBDA_FUNCTION(lambda_partial_agg_trans);
+LAMBDA_FUNCTION(lambda_partial_agg_final);
+LAMBDA_FUNCTION(lambda_partial_agg_combine);
+LAMBDA_FUNCTION(lambda_partial_agg_serial);
+LAMBDA_FUNCTION(lambda_partial_agg_deserial);
+LAMBDA_FUNCTION(lambda_finalize);
 
 struct LambdaAggregate
 {
@@ -579,7 +579,7 @@ CachedLookup(FunctionCallInfo fcinfo, Oid aggfnoid)
  * computes generic partial states with it.
  */
 Datum
-partial_agg_trans(PG_FUNCTION_ARGS)
+lambda_partial_agg_trans(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
 	PartialState *state;
@@ -644,7 +644,7 @@ partial_agg_trans(PG_FUNCTION_ARGS)
  * partial_agg_final(internal) returns lambda.state
  */
 Datum
-partial_agg_final(PG_FUNCTION_ARGS)
+lambda_partial_agg_final(PG_FUNCTION_ARGS)
 {
 	PartialState *state = PG_ARGISNULL(0) ? NULL : (PartialState *) PG_GETARG_POINTER(0);
 
@@ -686,7 +686,7 @@ partial_agg_final(PG_FUNCTION_ARGS)
  * function.
  */
 Datum
-partial_agg_combine(PG_FUNCTION_ARGS)
+lambda_partial_agg_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
 	PartialState *a = PG_ARGISNULL(0) ? NULL : (PartialState *) PG_GETARG_POINTER(0);
@@ -716,7 +716,7 @@ partial_agg_combine(PG_FUNCTION_ARGS)
  * lambda.partial_agg, as a lambda.state (a NULL state flagged).
  */
 Datum
-partial_agg_serial(PG_FUNCTION_ARGS)
+lambda_partial_agg_serial(PG_FUNCTION_ARGS)
 {
 	PartialState *state = (PartialState *) PG_GETARG_POINTER(0);
 
@@ -729,7 +729,7 @@ partial_agg_serial(PG_FUNCTION_ARGS)
  * partial_agg_deserial(bytea, internal) returns internal
  */
 Datum
-partial_agg_deserial(PG_FUNCTION_ARGS)
+lambda_partial_agg_deserial(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
 	LambdaStateData *bytes = (LambdaStateData *) PG_GETARG_BYTEA_P(0);
@@ -755,7 +755,7 @@ partial_agg_deserial(PG_FUNCTION_ARGS)
  * names the result type, which must be the aggregate's.
  */
 Datum
-finalize(PG_FUNCTION_ARGS)
+lambda_finalize(PG_FUNCTION_ARGS)
 {
 	LambdaAggregate *agg;
 	Oid			aggfnoid;

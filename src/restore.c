@@ -69,9 +69,9 @@
 #include "viewdef.h"
 #include "views.h"
 
-LAMBDA_FUNCTION(on_view_restore);
-LAMBDA_FUNCTION(normalized_query);
-LAMBDA_FUNCTION(query_tree);
+LAMBDA_FUNCTION(lambda_on_view_restore);
+LAMBDA_FUNCTION(lambda_normalized_query);
+LAMBDA_FUNCTION(lambda_query_tree);
 
 static bool InternalRelationsInPlace(int64 id, Oid batchTable, Oid partialView);
 static bool IsNamed(Oid relid, const char *name);
@@ -94,7 +94,7 @@ static void RestoreLinkTriggers(Oid viewid, int64 id, Oid master);
  * database's batch table; the new one is empty until a batch.
  */
 Datum
-on_view_restore(PG_FUNCTION_ARGS)
+lambda_on_view_restore(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	MemoryContext oldcxt = CurrentMemoryContext;
@@ -648,7 +648,7 @@ AnalyzeStoredQuery(FunctionCallInfo fcinfo, bool asRestore)
  * (every name qualified), so that a restore can read it.
  */
 Datum
-normalized_query(PG_FUNCTION_ARGS)
+lambda_normalized_query(PG_FUNCTION_ARGS)
 {
 	return AnalyzeStoredQuery(fcinfo, false);
 }
@@ -661,7 +661,7 @@ normalized_query(PG_FUNCTION_ARGS)
  * NULL when the text no longer reads (something it names was renamed).
  */
 Datum
-query_tree(PG_FUNCTION_ARGS)
+lambda_query_tree(PG_FUNCTION_ARGS)
 {
 	return AnalyzeStoredQuery(fcinfo, true);
 }

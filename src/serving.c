@@ -64,10 +64,10 @@
 #include "serving.h"
 #include "speed.h"
 
-LAMBDA_FUNCTION(speed);
-LAMBDA_FUNCTION(fast_path);
-LAMBDA_FUNCTION(speed_status);
-LAMBDA_FUNCTION(settle_rounds);
+LAMBDA_FUNCTION(lambda_speed);
+LAMBDA_FUNCTION(lambda_fast_path);
+LAMBDA_FUNCTION(lambda_speed_status);
+LAMBDA_FUNCTION(lambda_settle_rounds);
 LAMBDA_FUNCTION(lambda_speed_memory_used);
 
 static char *AggregateValue(LambdaAgg *agg, TupleDesc desc);
@@ -304,7 +304,7 @@ AggregateValue(LambdaAgg *agg, TupleDesc desc)
  * top of the batch it sees, including its own transaction's rows.
  */
 Datum
-speed(PG_FUNCTION_ARGS)
+lambda_speed(PG_FUNCTION_ARGS)
 {
 	LambdaLayout *layout = BeginStatesFunction(fcinfo, PG_GETARG_OID(0));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -405,7 +405,7 @@ SpeedCheckColumns(TupleDesc expected, TupleDesc actual, Oid viewid)
  * Can the caller's snapshot be served by batch table and speed layer?
  */
 Datum
-fast_path(PG_FUNCTION_ARGS)
+lambda_fast_path(PG_FUNCTION_ARGS)
 {
 	Oid			viewid = PG_GETARG_OID(0);
 
@@ -419,7 +419,7 @@ fast_path(PG_FUNCTION_ARGS)
  *				OUT reason, OUT since)
  */
 Datum
-speed_status(PG_FUNCTION_ARGS)
+lambda_speed_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Datum		values[6];
@@ -495,7 +495,7 @@ lambda_speed_memory_used(PG_FUNCTION_ARGS)
  * after the wait did.
  */
 Datum
-settle_rounds(PG_FUNCTION_ARGS)
+lambda_settle_rounds(PG_FUNCTION_ARGS)
 {
 	LambdaCheckPreloaded();
 	PG_RETURN_INT64(SpeedSettleRounds(PG_GETARG_OID(0)));

@@ -74,9 +74,9 @@
 #include "viewdef.h"
 #include "views.h"
 
-LAMBDA_FUNCTION(create_view);
-LAMBDA_FUNCTION(alter_schedule);
-LAMBDA_FUNCTION(drop_view);
+LAMBDA_FUNCTION(lambda_create_view);
+LAMBDA_FUNCTION(lambda_alter_schedule);
+LAMBDA_FUNCTION(lambda_drop_view);
 
 static void CheckDefinePrivileges(LambdaViewDef *def);
 static Oid	CreateUserView(RangeVar *rv, Oid nspid, LambdaViewDef *def);
@@ -90,7 +90,7 @@ static void SetSchedule(Oid viewid, const char *schedule, int64 jobid);
  * create_view(name text, query text, schedule text) returns regclass
  */
 Datum
-create_view(PG_FUNCTION_ARGS)
+lambda_create_view(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	char	   *query;
@@ -645,7 +645,7 @@ SetSchedule(Oid viewid, const char *schedule, int64 jobid)
  * alter_schedule(view regclass, schedule text) returns void
  */
 Datum
-alter_schedule(PG_FUNCTION_ARGS)
+lambda_alter_schedule(PG_FUNCTION_ARGS)
 {
 	Oid			viewid;
 	LambdaViewEntry entry;
@@ -674,7 +674,7 @@ alter_schedule(PG_FUNCTION_ARGS)
  * view first.
  */
 Datum
-drop_view(PG_FUNCTION_ARGS)
+lambda_drop_view(PG_FUNCTION_ARGS)
 {
 	Oid			viewid = PG_GETARG_OID(0);
 	bool		cascade = PG_GETARG_BOOL(1);

@@ -59,7 +59,7 @@ is($ret, 0, 'the update succeeds');
 like($err, qr/the owner of lambda view v has no TRIGGER privilege|^$/, 'warnings only about views whose owner lacks TRIGGER');
 is(sql(q{SELECT count(*) FROM pg_statistic_ext WHERE stxrelid IN (SELECT batch_table FROM lambda.view)}),
 	'0', 'what the old owner attached to the batch table is gone');
-is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'lambda'}), '0.4', 'updated to 0.4');
+is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'lambda'}), '0.5', 'updated to 0.5');
 is(sql(q{SELECT string_agg((relowner = (SELECT relowner FROM pg_class WHERE oid = 'lambda.view'::regclass))::text
 				|| ':' || coalesce(array_to_string(reloptions, ','), ''), ' ' ORDER BY relname)
 		 FROM pg_class WHERE oid IN (SELECT batch_table FROM lambda.view UNION ALL SELECT partial_view FROM lambda.view)}),
@@ -116,5 +116,55 @@ IPC::Run::run(['pg_dump', '-d', $node->connstr('postgres')], '|',
 is($restore_err, '', 'a dump of the updated database restores with nothing on stderr');
 is(differences($node, 'v', $query, 'restored'), '0', 'the restored view is exact');
 ok(wait_fast($node, 'v', 60, 'restored'), 'and back on the fast path by itself');
+
+# 0.5 renamed the library's C symbols (lambda_ prefix): a database made
+# under 0.4 names the bare ones, which this library no longer exports, until
+# ALTER EXTENSION lambda UPDATE points each function at its new symbol.  The
+# catalog is made to look as 0.4's scripts left it.
+my $fresh = 'fresh05';
+sql(qq{CREATE DATABASE $fresh});
+$node->safe_psql($fresh, q{CREATE EXTENSION lambda});
+sql(q{CREATE DATABASE old04});
+my $old = sub { return $node->safe_psql('old04', $_[0]) };
+$old->(q{
+	CREATE EXTENSION lambda VERSION '0.4';
+	CREATE TABLE events (id int NOT NULL, grp text NOT NULL, amount numeric);
+	SELECT lambda.create_master('events');
+	INSERT INTO events SELECT i, 'g' || (i % 5), i % 10 FROM generate_series(1, 1000) i;
+});
+$old->(qq{SELECT lambda.create_view('v', \$\$ $query \$\$)});
+my $cfuncs = q{SELECT p.oid, p.prosrc FROM pg_proc p
+			   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+			   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'lambda'
+			   WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')};
+$old->(qq{UPDATE pg_proc SET prosrc = regexp_replace(prosrc, '^lambda_', '')
+		   WHERE oid IN (SELECT oid FROM ($cfuncs) f)
+			 AND prosrc NOT IN ('lambda_check_preloaded', 'lambda_compact', 'lambda_speed_memory_used',
+								'lambda_state_in', 'lambda_state_out')});
+is($old->(qq{SELECT count(*) > 20 FROM ($cfuncs) f WHERE prosrc !~ '^lambda_'}), 't',
+	'a database made under 0.4 names bare symbols');
+($ret, $out, $err) = $node->psql('old04', q{INSERT INTO events VALUES (0, 'g0', 1)});
+like($err, qr/could not find function "capture"/,
+	'until the update, its capture trigger finds no symbol (the README says to update first)');
+($ret, $out, $err) = $node->psql('old04', q{ALTER EXTENSION lambda UPDATE});
+is($ret, 0, 'the update from 0.4 succeeds');
+is($old->(qq{SELECT count(*) FROM ($cfuncs) f WHERE prosrc !~ '^lambda_'}), '0',
+	'every C function names a lambda_ symbol after the update');
+my $defs = q{SELECT string_agg(pg_get_functiondef(p.oid) || coalesce(obj_description(p.oid, 'pg_proc'), '')
+							   || coalesce(p.proacl::text, ''), E'\n' ORDER BY p.oid::regprocedure::text)
+			 FROM pg_proc p
+			 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+			 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'lambda'
+			 WHERE p.prokind = 'f'};
+my $updated_defs = $old->($defs);
+is($updated_defs, $node->safe_psql($fresh, $defs),
+	'its functions are defined as a fresh 0.5 install defines them (with comments and privileges)');
+$old->(q{INSERT INTO events SELECT i, 'g' || (i % 7), 3 FROM generate_series(1, 300) i});
+is(exact($node, 'v', $query, 'old04'), 't|0', 'the view is exact and capturing after the update');
+ok($old->(q{SELECT lambda.run_batch('v')}) > 0, 'a batch runs');
+$old->(q{INSERT INTO events SELECT i, 'g' || (i % 3), 4 FROM generate_series(1, 30) i});
+ok(wait_fast($node, 'v', 60, 'old04'), 'fresh rows on the fast path');
+ok($old->(q{SELECT lambda.compact('v')}) > 0, 'and it compacts');
+is(exact($node, 'v', $query, 'old04'), 't|0', 'exact after the compaction');
 
 done_testing();
