@@ -25,7 +25,7 @@
  *
  * The rest of LambdaShared: the locks' tranches, the sizes and the arrays'
  * addresses are set at startup and never change; the database slots, the
- * waiting line (nwaiting, waiting[]) and the saved state's loading flags
+ * waiting line (nwaiting, waiting[], nprobing) and the saved state's loading flags
  * (loading, loaderActive, persist.c; loadedCV wakes who waits for them)
  * change only under the registry lock, exclusively.  speedChunks is an
  * atomic counter that only SharedAllocate and SharedFree change, without a
@@ -64,6 +64,9 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static Size SharedSize(void);
+static bool DatabaseHasViews(Oid dbid);
+static bool DatabaseHasSlot(Oid dbid);
+static void WaitInLine(Oid dbid);
 static void lambda_shmem_request(void);
 static void lambda_shmem_startup(void);
 
@@ -86,6 +89,7 @@ SharedSize(void)
 
 	size = add_size(size, MAXALIGN(mul_size(lambda_max_views, sizeof(LambdaSharedView))));
 	size = add_size(size, MAXALIGN(mul_size(lambda_workers, sizeof(LambdaDatabaseSlot))));
+	size = add_size(size, MAXALIGN(mul_size(lambda_max_views, sizeof(Oid))));
 	size = add_size(size, LAMBDA_DSA_IN_PLACE);
 	return size;
 }
@@ -140,6 +144,9 @@ lambda_shmem_startup(void)
 		lambda_shared->databases = (LambdaDatabaseSlot *) p;
 		memset(p, 0, mul_size(lambda_workers, sizeof(LambdaDatabaseSlot)));
 		p += MAXALIGN(mul_size(lambda_workers, sizeof(LambdaDatabaseSlot)));
+
+		lambda_shared->waiting = (Oid *) p;
+		p += MAXALIGN(mul_size(lambda_max_views, sizeof(Oid)));
 
 		lambda_shared->rawDsaArea = p;
 		dsa = dsa_create_in_place(lambda_shared->rawDsaArea, LAMBDA_DSA_IN_PLACE,
@@ -411,43 +418,133 @@ SharedWantDatabase(Oid dbid)
 			SetLatch(lambda_shared->launcherLatch);
 	}
 	else
-	{
-		for (i = 0; i < lambda_shared->nwaiting; i++)
-		{
-			if (lambda_shared->waiting[i] == dbid)
-				break;
-		}
-		if (i == lambda_shared->nwaiting && i < LAMBDA_MAX_WAITING)
-			lambda_shared->waiting[lambda_shared->nwaiting++] = dbid;
-	}
+		WaitInLine(dbid);
 	LWLockRelease(lambda_shared->lock);
 	return free != NULL;
 }
 
 /*
- * Give free database slots to waiting databases, first come first served.
- * Called by the launcher.
+ * Does database dbid have a view slot?  A database without one has nothing
+ * for a worker to do: no delta to settle, no generation to publish or drop,
+ * no view to rebuild or compact (a worker makes the slots of its database's
+ * views, but only once it runs, and a hand-off makes one before it asks).
+ * The caller holds the registry lock.
  */
-void
-SharedServeWaiting(void)
+static bool
+DatabaseHasViews(Oid dbid)
+{
+	int			i;
+
+	for (i = 0; i < lambda_shared->nviews; i++)
+	{
+		if (lambda_shared->views[i].dbid == dbid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does database dbid hold a database slot?  The caller holds the registry
+ * lock.
+ */
+static bool
+DatabaseHasSlot(Oid dbid)
+{
+	int			i;
+
+	for (i = 0; i < lambda_shared->ndatabases; i++)
+	{
+		if (lambda_shared->databases[i].dbid == dbid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Put database dbid at the end of the waiting line, unless it is in it
+ * already, or has nothing for a worker to do.  The caller holds the
+ * registry lock exclusively.
+ *
+ * The line never overflows, however many databases ask: when it is full,
+ * the databases in it that have no view slot left (their views were
+ * dropped, or the database was, since they asked) leave it, after which
+ * each one in it has a view slot of its own, and so has dbid, which is not
+ * in it: at most lambda.max_views - 1 remain.
+ */
+static void
+WaitInLine(Oid dbid)
+{
+	int			i;
+	int			kept;
+
+	for (i = 0; i < lambda_shared->nwaiting; i++)
+	{
+		if (lambda_shared->waiting[i] == dbid)
+			return;
+	}
+	if (!DatabaseHasViews(dbid))
+		return;
+
+	if (lambda_shared->nwaiting == lambda_shared->nviews)
+	{
+		kept = 0;
+		for (i = 0; i < lambda_shared->nwaiting; i++)
+		{
+			if (DatabaseHasViews(lambda_shared->waiting[i]))
+				lambda_shared->waiting[kept++] = lambda_shared->waiting[i];
+		}
+		lambda_shared->nwaiting = kept;
+	}
+	Assert(lambda_shared->nwaiting < lambda_shared->nviews);
+	lambda_shared->waiting[lambda_shared->nwaiting++] = dbid;
+}
+
+/*
+ * Give free database slots to waiting databases, first come first served,
+ * then to the databases of probe (the launcher's list of those to probe
+ * after a start, which may be any number: they wait in the launcher's
+ * memory, not in the line).  Returns what is left of probe.  Called by the
+ * launcher.
+ */
+List *
+SharedServeWaiting(List *probe)
 {
 	int			i;
 
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
-	for (i = 0; i < lambda_shared->ndatabases && lambda_shared->nwaiting > 0; i++)
+	for (i = 0; i < lambda_shared->ndatabases; i++)
 	{
 		LambdaDatabaseSlot *db = &lambda_shared->databases[i];
+		Oid			dbid = InvalidOid;
 
 		if (OidIsValid(db->dbid))
 			continue;
-		db->dbid = lambda_shared->waiting[0];
+		/* a database neither holds two slots nor waits for one it holds */
+		while (!OidIsValid(dbid) && lambda_shared->nwaiting > 0)
+		{
+			dbid = lambda_shared->waiting[0];
+			lambda_shared->nwaiting--;
+			memmove(&lambda_shared->waiting[0], &lambda_shared->waiting[1],
+					sizeof(Oid) * lambda_shared->nwaiting);
+			if (DatabaseHasSlot(dbid))
+				dbid = InvalidOid;
+		}
+		while (!OidIsValid(dbid) && probe != NIL)
+		{
+			dbid = linitial_oid(probe);
+			probe = list_delete_first(probe);
+			if (DatabaseHasSlot(dbid))
+				dbid = InvalidOid;
+		}
+		if (!OidIsValid(dbid))
+			break;
+		db->dbid = dbid;
 		db->wanted = true;
 		db->workerPid = 0;
-		lambda_shared->nwaiting--;
-		memmove(&lambda_shared->waiting[0], &lambda_shared->waiting[1],
-				sizeof(Oid) * lambda_shared->nwaiting);
 	}
+	lambda_shared->nprobing = list_length(probe);
 	LWLockRelease(lambda_shared->lock);
+	return probe;
 }
 
 /*
@@ -458,8 +555,7 @@ void
 SharedYieldDatabase(LambdaDatabaseSlot *slot)
 {
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
-	if (lambda_shared->nwaiting < LAMBDA_MAX_WAITING)
-		lambda_shared->waiting[lambda_shared->nwaiting++] = slot->dbid;
+	WaitInLine(slot->dbid);
 	slot->dbid = InvalidOid;
 	slot->wanted = false;
 	if (lambda_shared->launcherLatch)
@@ -468,7 +564,7 @@ SharedYieldDatabase(LambdaDatabaseSlot *slot)
 }
 
 /*
- * Are databases waiting for a worker slot?
+ * Are databases waiting for a worker slot, or yet to be probed?
  */
 bool
 SharedOthersWaiting(void)
@@ -476,7 +572,7 @@ SharedOthersWaiting(void)
 	bool		waiting;
 
 	LWLockAcquire(lambda_shared->lock, LW_SHARED);
-	waiting = lambda_shared->nwaiting > 0;
+	waiting = lambda_shared->nwaiting > 0 || lambda_shared->nprobing > 0;
 	LWLockRelease(lambda_shared->lock);
 	return waiting;
 }

@@ -52,14 +52,6 @@ typedef struct LambdaDatabaseSlot
 	bool		failed;			/* its last worker exited with an error */
 } LambdaDatabaseSlot;
 
-/*
- * Databases waiting for a worker slot, served in turn.  Past this many, a
- * database that asks is not queued: it asks again at its next hand-off or
- * batch, and meanwhile its deltas wait unsettled (readers still see them,
- * nothing is lost; reads only do more work).
- */
-#define LAMBDA_MAX_WAITING	64
-
 typedef struct LambdaShared
 {
 	LWLock	   *lock;			/* guards the registry: slot allocation */
@@ -70,7 +62,11 @@ typedef struct LambdaShared
 	int			ndatabases;
 	LambdaDatabaseSlot *databases;
 	int			nwaiting;
-	Oid			waiting[LAMBDA_MAX_WAITING];
+	Oid		   *waiting;		/* databases waiting for a database slot, in
+								 * turn: room for lambda.max_views, which is
+								 * never too little (SharedWantDatabase) */
+	int			nprobing;		/* databases the launcher has yet to probe
+								 * after a start (worker.c) */
 	LambdaSharedView *views;
 	char	   *rawDsaArea;
 	bool		loading;		/* the launcher has yet to load the state saved
@@ -99,7 +95,7 @@ extern bool SharedViewLockIfStill(LambdaSharedView *view, Oid viewid,
 extern void SharedViewForget(Oid dbid, Oid viewid,
 							 void (*drop) (LambdaSharedView *view));
 extern bool SharedWantDatabase(Oid dbid);
-extern void SharedServeWaiting(void);
+extern List *SharedServeWaiting(List *probe);
 extern void SharedYieldDatabase(LambdaDatabaseSlot *slot);
 extern bool SharedOthersWaiting(void);
 

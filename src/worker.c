@@ -172,7 +172,7 @@ void
 lambda_launcher_main(Datum main_arg)
 {
 	WorkerStart *starts;
-	ListCell   *lc;
+	List	   *probe;
 	uint64		round;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -190,13 +190,15 @@ lambda_launcher_main(Datum main_arg)
 	starts = MemoryContextAllocZero(TopMemoryContext,
 									sizeof(WorkerStart) * lambda_shared->ndatabases);
 
-	/* Probe every database once: those beyond the slots wait their turn */
-	foreach(lc, ProbeDatabases())
-		(void) SharedWantDatabase(lfirst_oid(lc));
+	/*
+	 * Probe every database once: those beyond the slots wait their turn,
+	 * after the databases that ask meanwhile
+	 */
+	probe = ProbeDatabases();
 
 	for (round = 0;; round++)
 	{
-		SharedServeWaiting();
+		probe = SharedServeWaiting(probe);
 		StartWorkers(starts);
 		if (round % 10 == 0)
 			ForgetDroppedDatabases();
@@ -344,6 +346,7 @@ ForgetDroppedDatabases(void)
 	ListCell   *lc;
 	int			i;
 
+	LWLockAcquire(lambda_shared->lock, LW_SHARED);
 	for (i = 0; i < lambda_shared->nviews; i++)
 	{
 		Oid			dbid = lambda_shared->views[i].dbid;
@@ -351,6 +354,7 @@ ForgetDroppedDatabases(void)
 		if (OidIsValid(dbid))
 			dbids = list_append_unique_oid(dbids, dbid);
 	}
+	LWLockRelease(lambda_shared->lock);
 	foreach(lc, dbids)
 	{
 		if (!DatabaseExists(lfirst_oid(lc)))
