@@ -275,7 +275,7 @@ PersistSave(void)
 
 	for (i = 0; i < lambda_shared->nviews; i++)
 	{
-		if (OidIsValid(lambda_shared->views[i].dbid))
+		if (lambda_shared->views[i].state != LAMBDA_SLOT_FREE)
 			header.nviews++;
 	}
 
@@ -295,7 +295,7 @@ PersistSave(void)
 
 		vh.dbid = view->dbid;
 		vh.viewid = view->viewid;
-		if (!OidIsValid(vh.dbid))
+		if (view->state == LAMBDA_SLOT_FREE)
 			continue;
 		ok = fwrite(&vh, sizeof(vh), 1, file) == 1 && SpeedSave(view, file);
 	}

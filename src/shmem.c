@@ -16,12 +16,34 @@
  * Locking: lambda_shared->lock guards slot allocation in the registry and
  * the database slots (exclusive to change, shared to look up).  Each view
  * slot's lock guards that view's state (see speed.c).  A slot's identity
- * (dbid, viewid) changes only under both the registry lock and the slot's
- * lock, exclusively, taken in that order: a pointer to a slot stays a
- * pointer into the registry (which never moves), but means a view only
- * while the caller holds the slot's lock and has checked its identity
- * (SharedViewLock, SharedViewLockIfStill).  A process never
- * waits for the registry lock while holding a view lock.
+ * (state, dbid, viewid, taken, creatorXid) changes only under both the
+ * registry lock and the slot's lock, exclusively, taken in that order: a
+ * pointer to a slot stays a pointer into the registry (which never moves),
+ * but means a view only while the caller holds the slot's lock and has
+ * checked its identity (SharedViewLock, SharedViewLockIfStill), or holds
+ * the registry lock.  A process never waits for the registry lock while
+ * holding a view lock.
+ *
+ * A view slot's life cycle (LambdaSlotState):
+ *
+ *	FREE -> CREATING	create_view's transaction takes a slot for its new
+ *						view (SharedViewFindExtended, fresh);
+ *	FREE -> LIVE		a slot is taken for an existing view: after a restart,
+ *						once the registry has room again, or by the launcher
+ *						loading the state saved at shutdown;
+ *	CREATING -> LIVE	a worker finds the view in the catalog, so its
+ *						creating transaction committed (SharedViewCommitted);
+ *	CREATING, LIVE -> FREE	the view's relation is gone (the worker's
+ *						ForgetDroppedViews, whose check and free are apart:
+ *						it frees only the same taking of the slot it saw, by
+ *						taken), its database was dropped, or a new view took
+ *						its OID (SharedViewForget).
+ *
+ * Forgetting, which frees the slot's DSA data, is one step under both locks:
+ * no one sees a slot half forgotten, so it has no state of its own.  A
+ * slot whose taking transaction is in progress (a CREATING one's always
+ * is, until it commits or aborts) is never forgotten: its view's relation
+ * may only look missing to others.
  *
  * The rest of LambdaShared: the locks' tranches, the sizes and the arrays'
  * addresses are set at startup and never change; the database slots, the
@@ -33,6 +55,18 @@
  * allocated and freed through those two alone, and a dsa_pointer found in
  * a view's state may be followed only while that view's lock is held
  * (speed.c, grouptable.c).
+ *
+ * Heavyweight locks come first: no LWLock of this file's is held while
+ * waiting for one, nor across anything that may wait for one, so the two
+ * never form a cycle.  Among heavyweight locks, the one order of DDL and
+ * capture is master before view: an insert holds its master from its start
+ * and opens its views' relations only at the end of its statement, to
+ * capture, so DROP VIEW and lambda.drop_view take the master before the
+ * view (guard.c, LockMasterFirst); create_view makes relations no insert
+ * can have open yet, and waits for running inserts when it takes the
+ * master to give it the capture trigger (views.c).  test/specs/
+ * ddl_capture.spec interleaves each with a capturing insert: none
+ * deadlocks, no insert fails.
  *
  * A crash restart re-creates all of it empty; speed.c treats a view without
  * state as not whole until a batch rebuilds it.  After a clean shutdown the
@@ -231,20 +265,25 @@ SharedViewFindExtended(Oid dbid, Oid viewid, bool create, bool fresh)
 			LWLockRelease(lambda_shared->lock);
 			return view;
 		}
-		if (free == NULL && !OidIsValid(view->dbid))
+		if (free == NULL && view->state == LAMBDA_SLOT_FREE)
 			free = view;
 	}
 	if (create && free != NULL)
 	{
+		TransactionId xid = GetTopTransactionIdIfAny();
+
 		/*
 		 * A process that found this slot before it was freed may be waiting
 		 * for its lock: it sees the new identity once it has the lock
 		 * (SharedViewLock), never a half-made slot.
 		 */
 		LWLockAcquire(&free->lock, LW_EXCLUSIVE);
+		free->state = fresh && TransactionIdIsValid(xid) ?
+			LAMBDA_SLOT_CREATING : LAMBDA_SLOT_LIVE;
 		free->dbid = dbid;
 		free->viewid = viewid;
-		free->creatorXid = GetTopTransactionIdIfAny();
+		free->taken++;
+		free->creatorXid = xid;
 		free->pending = InvalidDsaPointer;
 		free->generations = InvalidDsaPointer;
 		free->lossyMaxXid = InvalidTransactionId;
@@ -315,7 +354,7 @@ SharedViewsOf(Oid dbid)
 	{
 		LambdaSharedView *view = &lambda_shared->views[i];
 
-		if (view->dbid == dbid && OidIsValid(view->viewid))
+		if (view->state != LAMBDA_SLOT_FREE && view->dbid == dbid)
 			views = lappend_oid(views, view->viewid);
 	}
 	LWLockRelease(lambda_shared->lock);
@@ -342,9 +381,13 @@ SharedViewLockIfStill(LambdaSharedView *view, Oid viewid, LWLockMode mode)
  * lock and the slot's own, both exclusively, drop(view) frees its DSA data,
  * then the slot is free.  Nobody holding the slot's lock can see it half
  * freed, nor keep using it after (SharedViewLock checks its identity).
+ * With taken other than 0, only that taking of the slot is freed: a caller
+ * that found the view missing has let go of the slot's lock since, and the
+ * slot may be a new view's by now (one created again with the same OID).
  */
 void
-SharedViewForget(Oid dbid, Oid viewid, void (*drop) (LambdaSharedView *view))
+SharedViewForget(Oid dbid, Oid viewid, uint64 taken,
+				 void (*drop) (LambdaSharedView *view))
 {
 	int			i;
 
@@ -353,15 +396,45 @@ SharedViewForget(Oid dbid, Oid viewid, void (*drop) (LambdaSharedView *view))
 	{
 		LambdaSharedView *view = &lambda_shared->views[i];
 
-		if (view->dbid == dbid && view->viewid == viewid)
+		if (view->state != LAMBDA_SLOT_FREE && view->dbid == dbid &&
+			view->viewid == viewid && (taken == 0 || view->taken == taken))
 		{
 			LWLockAcquire(&view->lock, LW_EXCLUSIVE);
 			drop(view);
+			view->state = LAMBDA_SLOT_FREE;
 			view->dbid = InvalidOid;
 			view->viewid = InvalidOid;
+			view->creatorXid = InvalidTransactionId;
 			LWLockRelease(&view->lock);
 		}
 	}
+	LWLockRelease(lambda_shared->lock);
+}
+
+/*
+ * A worker found view viewid in its database's catalog: the transaction
+ * that created it committed, and its slot, if it is still CREATING, is
+ * LIVE from now on.
+ */
+void
+SharedViewCommitted(LambdaSharedView *view, Oid viewid)
+{
+	bool		creating;
+
+	/* usually not: look under the slot's lock alone first */
+	if (!SharedViewLockIfStill(view, viewid, LW_SHARED))
+		return;
+	creating = view->state == LAMBDA_SLOT_CREATING;
+	LWLockRelease(&view->lock);
+	if (!creating)
+		return;
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	LWLockAcquire(&view->lock, LW_EXCLUSIVE);
+	if (view->state == LAMBDA_SLOT_CREATING && view->dbid == MyDatabaseId &&
+		view->viewid == viewid)
+		view->state = LAMBDA_SLOT_LIVE;
+	LWLockRelease(&view->lock);
 	LWLockRelease(lambda_shared->lock);
 }
 

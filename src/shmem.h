@@ -22,12 +22,30 @@
 /* Room for the reason a view is on the slow path */
 #define LAMBDA_REASON_LEN	160
 
+/*
+ * Where a view slot is in its life cycle (shmem.c says who moves it, under
+ * which locks)
+ */
+typedef enum LambdaSlotState
+{
+	LAMBDA_SLOT_FREE = 0,		/* no view's: dbid and viewid are invalid */
+	LAMBDA_SLOT_CREATING,		/* taken by the transaction creating its view
+								 * (creatorXid), which may yet roll back */
+	LAMBDA_SLOT_LIVE			/* its view's, which exists or existed */
+} LambdaSlotState;
+
 /* Speed state of one view; see speed.c for what the fields mean */
 typedef struct LambdaSharedView
 {
-	Oid			dbid;			/* InvalidOid: the slot is free */
-	Oid			viewid;			/* dbid and viewid change only under both the
-								 * registry lock and lock, exclusively */
+	/*
+	 * The slot's identity: state, dbid, viewid and taken change only under
+	 * both the registry lock and lock, exclusively; creatorXid with them.
+	 */
+	LambdaSlotState state;
+	Oid			dbid;
+	Oid			viewid;
+	uint64		taken;			/* times the slot was taken, which tells one
+								 * view's use of it from the next's */
 	TransactionId creatorXid;	/* transaction that took the slot, if any */
 	LWLock		lock;			/* guards the fields below and their DSA data */
 	dsa_pointer pending;		/* unsettled deltas, LambdaDelta list */
@@ -43,7 +61,10 @@ typedef struct LambdaSharedView
 	TimestampTz slowSince;		/* since when */
 } LambdaSharedView;
 
-/* A database whose speed layers a worker keeps */
+/*
+ * A database whose speed layers a worker keeps: every field is read under
+ * the registry lock, and changed under it, exclusively
+ */
 typedef struct LambdaDatabaseSlot
 {
 	Oid			dbid;			/* InvalidOid: free */
@@ -92,8 +113,9 @@ extern LambdaSharedView *SharedViewLock(Oid dbid, Oid viewid, bool create,
 extern List *SharedViewsOf(Oid dbid);
 extern bool SharedViewLockIfStill(LambdaSharedView *view, Oid viewid,
 								  LWLockMode mode);
-extern void SharedViewForget(Oid dbid, Oid viewid,
+extern void SharedViewForget(Oid dbid, Oid viewid, uint64 taken,
 							 void (*drop) (LambdaSharedView *view));
+extern void SharedViewCommitted(LambdaSharedView *view, Oid viewid);
 extern bool SharedWantDatabase(Oid dbid);
 extern List *SharedServeWaiting(List *probe);
 extern void SharedYieldDatabase(LambdaDatabaseSlot *slot);

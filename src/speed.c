@@ -281,7 +281,7 @@ SpeedRegisterBatch(Oid viewid, TransactionId xmin, TransactionId xmax,
 	 * freed yet belongs to the old one.
 	 */
 	if (fresh)
-		SpeedForget(MyDatabaseId, viewid);
+		SpeedForget(MyDatabaseId, viewid, 0);
 	for (;;)
 	{
 		view = SharedViewFindExtended(MyDatabaseId, viewid, true, fresh);
@@ -755,12 +755,13 @@ SpeedNeedsCompaction(LambdaSharedView *view, Oid viewid)
 }
 
 /*
- * Free all state of a view that no longer exists, and its slot.
+ * Free all state of a view that no longer exists, and its slot (only that
+ * taking of the slot, unless taken is 0: SharedViewForget).
  */
 void
-SpeedForget(Oid dbid, Oid viewid)
+SpeedForget(Oid dbid, Oid viewid, uint64 taken)
 {
-	SharedViewForget(dbid, viewid, SpeedDrop);
+	SharedViewForget(dbid, viewid, taken, SpeedDrop);
 }
 
 /*
@@ -1150,7 +1151,7 @@ SpeedMemoryUsed(int64 *views, int64 *chunks, int64 *bytes)
 		dsa_pointer dp;
 
 		LWLockAcquire(&view->lock, LW_SHARED);
-		if (OidIsValid(view->dbid))
+		if (view->state != LAMBDA_SLOT_FREE)
 		{
 			(*views)++;
 			*bytes += view->pendingBytes;

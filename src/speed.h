@@ -35,7 +35,7 @@ extern void SpeedSettle(LambdaSharedView *view, LambdaLayout *layout,
 						TransactionId horizon);
 extern bool SpeedNeedsBatch(LambdaSharedView *view, Oid viewid);
 extern bool SpeedNeedsCompaction(LambdaSharedView *view, Oid viewid);
-extern void SpeedForget(Oid dbid, Oid viewid);
+extern void SpeedForget(Oid dbid, Oid viewid, uint64 taken);
 extern bool SpeedSave(LambdaSharedView *view, FILE *file);
 extern bool SpeedLoad(LambdaSharedView *view, FILE *file);
 extern int64 SpeedSettleRounds(Oid viewid);

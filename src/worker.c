@@ -319,7 +319,7 @@ ForgetDatabase(LambdaDatabaseSlot *slot, Oid dbid)
 	ListCell   *lc;
 
 	foreach(lc, SharedViewsOf(dbid))
-		SpeedForget(dbid, lfirst_oid(lc));
+		SpeedForget(dbid, lfirst_oid(lc), 0);
 	if (slot != NULL)
 	{
 		LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
@@ -664,6 +664,7 @@ WorkerRound(void)
 
 		if (view == NULL)
 			continue;			/* registry full */
+		SharedViewCommitted(view, viewid);
 		SettleView(view, viewid, horizon);
 		if (SpeedNeedsBatch(view, viewid) && CaptureInPlace(viewid))
 		{
@@ -825,7 +826,8 @@ ForgetDroppedViews(List *views)
 	{
 		Oid			viewid = lfirst_oid(lc);
 		LambdaSharedView *view;
-		TransactionId creator = InvalidTransactionId;
+		TransactionId creator;
+		uint64		taken;
 
 		if (list_member_oid(views, viewid))
 			continue;
@@ -833,7 +835,14 @@ ForgetDroppedViews(List *views)
 		if (view == NULL)
 			continue;
 		creator = view->creatorXid;
+		taken = view->taken;
 		LWLockRelease(&view->lock);
+
+		/*
+		 * The transaction that took the slot, while in progress, may be the
+		 * view's creator (the slot is CREATING, or was taken by a write
+		 * before the view's first batch): others cannot see its relation.
+		 */
 		if (TransactionIdIsValid(creator) && TransactionIdIsInProgress(creator))
 			continue;
 
@@ -847,7 +856,7 @@ ForgetDroppedViews(List *views)
 		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(viewid)))
 			continue;
 		LayoutForget(viewid);
-		SpeedForget(MyDatabaseId, viewid);
+		SpeedForget(MyDatabaseId, viewid, taken);
 	}
 }
 

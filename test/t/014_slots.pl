@@ -58,6 +58,36 @@ ok(wait_fast($node, 'v3'), 'the view created meanwhile is on the fast path');
 is(exact($node, 'v3', $v3), 't|0', 'and exact: the rolled-back rows are nowhere');
 is(sql(q{SELECT sum(speed_pending) FROM lambda.views}), '0', 'the discarded delta is no longer pending');
 
+# --- a view whose creating transaction stays open over worker rounds ------
+# Its slot is CREATING: the worker, which cannot see the view in the
+# catalog yet, must not forget it (nor the delta its transaction captured);
+# one rolled back is forgotten.
+
+my $creating = $node->background_psql('postgres');
+$creating->query_safe(q{BEGIN;
+	SELECT lambda.create_view('v4', 'SELECT k, sum(x) AS s FROM ev GROUP BY k');
+	INSERT INTO ev SELECT i % 7, i FROM generate_series(1, 70) i});
+my $rolled = $node->background_psql('postgres');
+$rolled->query_safe(q{BEGIN;
+	CREATE TABLE ev5 (k int, x int);
+	SELECT lambda.create_master('ev5');
+	SELECT lambda.create_view('v5', 'SELECT k, max(x) AS m FROM ev5 GROUP BY k');
+	INSERT INTO ev5 VALUES (1, 1)});
+is(sql(q{SELECT views FROM lambda.speed_memory_used()}), '3', 'two views being created hold slots');
+my $rounds = sql(q{SELECT lambda.settle_rounds('v3')});
+ok(wait_until($node, qq{SELECT lambda.settle_rounds('v3') >= $rounds + 5}),
+	'the worker runs rounds meanwhile');
+$rolled->query_safe(q{ROLLBACK});
+$rolled->quit;
+ok(wait_until($node, q{SELECT views FROM lambda.speed_memory_used()}, '2'),
+	'the rolled-back view\'s slot is freed');
+$creating->query_safe(q{COMMIT});
+$creating->quit;
+is(exact($node, 'v4', q{SELECT k, sum(x) AS s FROM ev GROUP BY k}), 't|0',
+	'the view committed after those rounds is on the fast path at once, and exact');
+sql(q{SELECT lambda.drop_view('v4')});
+ok(wait_until($node, q{SELECT views FROM lambda.speed_memory_used()}, '1'), 'and its slot is freed once dropped');
+
 # --- the first view of new databases while the worker runs ---------------
 
 for my $i (1 .. 4)
