@@ -569,7 +569,8 @@ WaitInLine(Oid dbid)
 		lambda_shared->nwaiting = kept;
 	}
 	Assert(lambda_shared->nwaiting < lambda_shared->nviews);
-	lambda_shared->waiting[lambda_shared->nwaiting++] = dbid;
+	if (lambda_shared->nwaiting < lambda_shared->nviews)
+		lambda_shared->waiting[lambda_shared->nwaiting++] = dbid;
 }
 
 /*

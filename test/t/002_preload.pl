@@ -40,11 +40,11 @@ like($stderr, $errmsg, 'LOAD is not a preload');
 $bare->safe_psql('postgres', q{
 	CREATE TABLE t (k int, x numeric);
 	CREATE FUNCTION raw_create_master(regclass) RETURNS void
-		AS 'lambda', 'create_master' LANGUAGE C STRICT;
+		AS 'lambda', 'lambda_create_master' LANGUAGE C STRICT;
 	CREATE FUNCTION raw_create_view(text, text, text) RETURNS regclass
-		AS 'lambda', 'create_view' LANGUAGE C;
+		AS 'lambda', 'lambda_create_view' LANGUAGE C;
 	CREATE FUNCTION raw_run_batch(regclass) RETURNS bigint
-		AS 'lambda', 'run_batch' LANGUAGE C STRICT;
+		AS 'lambda', 'lambda_run_batch' LANGUAGE C STRICT;
 });
 foreach my $call (q{SELECT raw_create_master('t')},
 	q{SELECT raw_create_view('v', 'SELECT k, count(*) FROM t GROUP BY k', NULL)},
