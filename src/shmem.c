@@ -574,10 +574,13 @@ WaitInLine(Oid dbid)
 }
 
 /*
- * Give free database slots to waiting databases, first come first served,
- * then to the databases of probe (the launcher's list of those to probe
- * after a start, which may be any number: they wait in the launcher's
- * memory, not in the line).  Returns what is left of probe.  Called by the
+ * Give free database slots to the databases of probe first (the launcher's
+ * list of those to probe after a start, which may be any number: they wait
+ * in the launcher's memory, not in the line), then to waiting databases,
+ * first come first served.  Probes go first because a database that gives
+ * its slot back for them (SharedOthersWaiting) gets in line again at once:
+ * served before them, it would take its slot back every time, and they
+ * would wait for ever.  Returns what is left of probe.  Called by the
  * launcher.
  */
 List *
@@ -594,19 +597,19 @@ SharedServeWaiting(List *probe)
 		if (OidIsValid(db->dbid))
 			continue;
 		/* a database neither holds two slots nor waits for one it holds */
+		while (!OidIsValid(dbid) && probe != NIL)
+		{
+			dbid = linitial_oid(probe);
+			probe = list_delete_first(probe);
+			if (DatabaseHasSlot(dbid))
+				dbid = InvalidOid;
+		}
 		while (!OidIsValid(dbid) && lambda_shared->nwaiting > 0)
 		{
 			dbid = lambda_shared->waiting[0];
 			lambda_shared->nwaiting--;
 			memmove(&lambda_shared->waiting[0], &lambda_shared->waiting[1],
 					sizeof(Oid) * lambda_shared->nwaiting);
-			if (DatabaseHasSlot(dbid))
-				dbid = InvalidOid;
-		}
-		while (!OidIsValid(dbid) && probe != NIL)
-		{
-			dbid = linitial_oid(probe);
-			probe = list_delete_first(probe);
 			if (DatabaseHasSlot(dbid))
 				dbid = InvalidOid;
 		}

@@ -121,6 +121,7 @@ PGDLLEXPORT void lambda_launcher_main(Datum main_arg);
 PGDLLEXPORT void lambda_worker_main(Datum main_arg);
 
 static List *ProbeDatabases(void);
+static List *SkipDroppedDatabases(List *probe);
 static void StartWorkers(WorkerStart *starts);
 static void ExitUnlessInstalled(void);
 static bool DatabaseExists(Oid dbid);
@@ -192,12 +193,13 @@ lambda_launcher_main(Datum main_arg)
 
 	/*
 	 * Probe every database once: those beyond the slots wait their turn,
-	 * after the databases that ask meanwhile
+	 * ahead of the line (SharedServeWaiting)
 	 */
 	probe = ProbeDatabases();
 
 	for (round = 0;; round++)
 	{
+		probe = SkipDroppedDatabases(probe);
 		probe = SharedServeWaiting(probe);
 		StartWorkers(starts);
 		if (round % 10 == 0)
@@ -249,6 +251,27 @@ ProbeDatabases(void)
 	table_close(rel, AccessShareLock);
 	CommitTransactionCommand();
 	return dbs;
+}
+
+/*
+ * Leave out of probe the databases dropped since it was made, among those
+ * next in turn (as many as there are database slots), so that no worker is
+ * started for them.
+ */
+static List *
+SkipDroppedDatabases(List *probe)
+{
+	ListCell   *lc;
+	int			looked = 0;
+
+	foreach(lc, probe)
+	{
+		if (looked++ >= lambda_shared->ndatabases)
+			break;
+		if (!DatabaseExists(lfirst_oid(lc)))
+			probe = foreach_delete_current(probe, lc);
+	}
+	return probe;
 }
 
 /*

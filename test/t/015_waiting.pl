@@ -5,7 +5,8 @@
 # held by a database whose worker is stopped on a lock, while 70 more
 # databases each create a view and hand off one delta (asking for a worker
 # twice, both times with the slot taken); once the lock goes, the worker
-# takes turns with the others and every database's delta is settled.
+# takes turns with the others and every database's delta is settled.  Then,
+# after a crash, every database is probed in turn and its view comes back.
 use strict;
 use warnings;
 
@@ -77,5 +78,29 @@ my @unserved = sort keys %unserved;
 is("@unserved", '', 'every database was served and its delta settled');
 is(exact($node, 'v', 'SELECT k, count(*) AS n, sum(x) AS s FROM ev GROUP BY k', $dbs[-1]), 't|0',
 	'the last database to ask is exact on the fast path');
+
+# After a crash, no database has a speed layer, nor a view slot, and none
+# asks: the launcher probes every database, one worker slot at a time,
+# while the workers it starts take turns with the databases still to probe
+# (each gives its slot back after a while, and the probes go first, or the
+# first database would take its slot back every time).  Every view comes
+# back to the fast path by itself.
+$node->stop('immediate');
+$node->start;
+%unserved = map { $_ => 1 } ('d0', @dbs);
+$deadline = time() + 300;
+while (%unserved && time() < $deadline)
+{
+	for my $db (sort keys %unserved)
+	{
+		my ($ret, $out) = $node->psql($db, q{SELECT lambda.fast_path('v')});
+		delete $unserved{$db} if $ret == 0 && $out eq 't';
+	}
+	usleep(200_000) if %unserved;
+}
+@unserved = sort keys %unserved;
+is("@unserved", '', 'after a crash, every database is probed and its view is back on the fast path by itself');
+is(exact($node, 'v', 'SELECT k, count(*) AS n, sum(x) AS s FROM ev GROUP BY k', $dbs[-1]), 't|0',
+	'and exact');
 
 done_testing();
