@@ -75,6 +75,7 @@
 #include "capture.h"
 #include "master.h"
 #include "restore.h"
+#include "shmem.h"
 #include "worker.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
@@ -87,7 +88,7 @@ static void lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								  ParamListInfo params, QueryEnvironment *queryEnv,
 								  DestReceiver *dest, QueryCompletion *qc);
 static bool Guarded(Node *parsetree);
-static void ReleaseDatabaseFor(Node *parsetree);
+static Oid ReleaseDatabaseFor(Node *parsetree);
 static void GuardStatement(Node *parsetree);
 static void GuardInternal(RangeVar *rv);
 static void GuardAlterTable(AlterTableStmt *stmt);
@@ -135,6 +136,47 @@ GuardInternalExec(const char *sql)
 }
 
 static void
+NextProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				   bool readOnlyTree, ProcessUtilityContext context,
+				   ParamListInfo params, QueryEnvironment *queryEnv,
+				   DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+/*
+ * Run a statement that stopped database dbid's worker (ReleaseDatabaseFor).
+ * The database still exists once the statement is over, unless it dropped
+ * it: its deltas need settling without waiting for its next write, so it
+ * asks for a worker again, also when the statement failed.
+ */
+static void
+ProcessUtilityAskingAgain(Oid dbid, PlannedStmt *pstmt, const char *queryString,
+						  bool readOnlyTree, ProcessUtilityContext context,
+						  ParamListInfo params, QueryEnvironment *queryEnv,
+						  DestReceiver *dest, QueryCompletion *qc)
+{
+	PG_TRY();
+	{
+		NextProcessUtility(pstmt, queryString, readOnlyTree, context,
+						   params, queryEnv, dest, qc);
+	}
+	PG_CATCH();
+	{
+		(void) SharedWantDatabase(dbid);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (!IsA(pstmt->utilityStmt, DropdbStmt))
+		(void) SharedWantDatabase(dbid);
+}
+
+static void
 lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					  bool readOnlyTree, ProcessUtilityContext context,
 					  ParamListInfo params, QueryEnvironment *queryEnv,
@@ -144,13 +186,14 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	bool		installed = false;
 	Oid			extension;
 	void	   *copying = NULL;
+	Oid			released = InvalidOid;
 
 	/*
 	 * DROP DATABASE, and renaming, moving or copying one, count a lambda
 	 * worker connected to the database as a session using it: stop it first
 	 */
 	if (lambda_preloaded)
-		ReleaseDatabaseFor(parsetree);
+		released = ReleaseDatabaseFor(parsetree);
 
 	/* Not for lambda's own DDL, nor for its install and update scripts */
 	if (!internalDdl && Guarded(parsetree) &&
@@ -187,12 +230,12 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		((CopyStmt *) parsetree)->relation != NULL)
 		copying = CaptureCopyBegin(((CopyStmt *) parsetree)->relation);
 
-	if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-							params, queryEnv, dest, qc);
+	if (!OidIsValid(released))
+		NextProcessUtility(pstmt, queryString, readOnlyTree, context,
+						   params, queryEnv, dest, qc);
 	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
+		ProcessUtilityAskingAgain(released, pstmt, queryString, readOnlyTree,
+								  context, params, queryEnv, dest, qc);
 
 	if (copying != NULL)
 		CaptureCopyEnd(copying);
@@ -218,9 +261,10 @@ lambda_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
  * If the statement drops, renames, moves (SET TABLESPACE) or copies (as
  * CREATE DATABASE's template) a database, stop that database's lambda
  * worker (worker.c).  Only for the database's owner: nobody else may run
- * these, and nobody else may stop the worker.
+ * these, and nobody else may stop the worker.  Returns the database when
+ * it had a worker or was waiting for one, else InvalidOid.
  */
-static void
+static Oid
 ReleaseDatabaseFor(Node *parsetree)
 {
 	const char *dbname = NULL;
@@ -251,10 +295,12 @@ ReleaseDatabaseFor(Node *parsetree)
 		}
 	}
 	if (dbname == NULL)
-		return;
+		return InvalidOid;
 	dbid = get_database_oid(dbname, true);
-	if (OidIsValid(dbid) && pg_database_ownercheck(dbid, GetUserId()))
-		WorkerReleaseDatabase(dbid);
+	if (OidIsValid(dbid) && pg_database_ownercheck(dbid, GetUserId()) &&
+		WorkerReleaseDatabase(dbid))
+		return dbid;
+	return InvalidOid;
 }
 
 /*

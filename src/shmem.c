@@ -486,7 +486,6 @@ SharedWantDatabase(Oid dbid)
 	{
 		free->dbid = dbid;
 		free->wanted = true;
-		free->workerPid = 0;
 		if (lambda_shared->launcherLatch)
 			SetLatch(lambda_shared->launcherLatch);
 	}
@@ -617,7 +616,6 @@ SharedServeWaiting(List *probe)
 			break;
 		db->dbid = dbid;
 		db->wanted = true;
-		db->workerPid = 0;
 	}
 	lambda_shared->nprobing = list_length(probe);
 	LWLockRelease(lambda_shared->lock);

@@ -68,9 +68,12 @@ typedef struct LambdaSharedView
 typedef struct LambdaDatabaseSlot
 {
 	Oid			dbid;			/* InvalidOid: free */
-	pid_t		workerPid;		/* 0 when no worker runs */
+	pid_t		workerPid;		/* 0 when no worker runs; set and cleared by
+								 * the worker alone (WorkerExit), also when
+								 * the slot went to another database */
 	bool		wanted;			/* a worker should run for it */
-	bool		failed;			/* its last worker exited with an error */
+	bool		failed;			/* its last worker exited with an error, or
+								 * before it could register (worker.c) */
 } LambdaDatabaseSlot;
 
 typedef struct LambdaShared

@@ -9,7 +9,8 @@
  * without anyone connecting; later, any backend that hands off a delta or
  * runs a batch asks for a worker in its database (SharedWantDatabase).
  * When more databases want a worker than there are slots, they wait in
- * line, and each worker gives its slot back after TURN_ROUNDS rounds.
+ * line (behind the databases still to probe after a start), and each
+ * worker gives its slot back after TURN_ROUNDS rounds.
  *
  * A database worker, every lambda.naptime:
  *
@@ -277,14 +278,15 @@ SkipDroppedDatabases(List *probe)
 /*
  * DROP DATABASE (or a rename, a move, a copy of the database) is about to
  * run (guard.c): stop the database's worker, which would otherwise count
- * as a session using it and make the command fail, and free its slot.
- * The next hand-off or batch in the database, if it still exists, asks for
- * a worker again.
+ * as a session using it and make the command fail, and free its slot, or
+ * its place in line.  True when it had either: the command asks for a
+ * worker again once it is over, unless it dropped the database (guard.c).
  */
-void
+bool
 WorkerReleaseDatabase(Oid dbid)
 {
 	pid_t		pid = 0;
+	bool		released = false;
 	int			i;
 
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
@@ -298,6 +300,7 @@ WorkerReleaseDatabase(Oid dbid)
 			slot->dbid = InvalidOid;
 			slot->wanted = false;
 			pid = slot->workerPid;
+			released = true;
 		}
 	}
 	for (i = 0; i < lambda_shared->nwaiting; i++)
@@ -307,6 +310,7 @@ WorkerReleaseDatabase(Oid dbid)
 			lambda_shared->nwaiting--;
 			memmove(&lambda_shared->waiting[i], &lambda_shared->waiting[i + 1],
 					sizeof(Oid) * (lambda_shared->nwaiting - i));
+			released = true;
 			break;
 		}
 	}
@@ -315,6 +319,7 @@ WorkerReleaseDatabase(Oid dbid)
 	/* DROP DATABASE waits (5 s) for the sessions it counts to go */
 	if (pid != 0)
 		(void) kill(pid, SIGTERM);
+	return released;
 }
 
 /*
@@ -455,6 +460,16 @@ StartWorkers(WorkerStart *starts)
 		memcpy(worker.bgw_extra, &dbid, sizeof(Oid));
 		worker.bgw_notify_pid = MyProcPid;
 
+		/*
+		 * Failed until the worker says otherwise (WorkerExit): one that dies
+		 * before it has a connection to register with counts as a failure,
+		 * not as a worker that finished its turn, and the next start for
+		 * the slot backs off
+		 */
+		LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+		slot->failed = true;
+		LWLockRelease(lambda_shared->lock);
+
 		/* no free worker slot: try again later */
 		if (RegisterDynamicBackgroundWorker(&worker, &start->handle))
 			start->started = now;
@@ -481,7 +496,13 @@ lambda_worker_main(Datum main_arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
+	/*
+	 * As autovacuum does, also into a database that does not accept
+	 * connections (ALTER DATABASE ... ALLOW_CONNECTIONS false): sessions
+	 * already in it still write, and their deltas still need settling.
+	 */
+	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid,
+											  BGWORKER_BYPASS_ALLOWCONN);
 	IdentityPinSearchPath();
 
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
@@ -591,7 +612,6 @@ ExitUnlessInstalled(void)
 		{
 			slot->dbid = InvalidOid;
 			slot->wanted = false;
-			slot->workerPid = 0;
 		}
 	}
 	if (lambda_shared->launcherLatch)

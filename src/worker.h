@@ -9,6 +9,6 @@
 #define LAMBDA_WORKER_H
 
 extern void WorkerInit(void);
-extern void WorkerReleaseDatabase(Oid dbid);
+extern bool WorkerReleaseDatabase(Oid dbid);
 
 #endif							/* LAMBDA_WORKER_H */

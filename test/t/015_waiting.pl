@@ -103,4 +103,54 @@ is("@unserved", '', 'after a crash, every database is probed and its view is bac
 is(exact($node, 'v', 'SELECT k, count(*) AS n, sum(x) AS s FROM ev GROUP BY k', $dbs[-1]), 't|0',
 	'and exact');
 
+# --- a database renamed, copied, or not accepting connections -------------
+# DROP DATABASE, and renaming, moving or copying one, stop the database's
+# worker (it would count as a session using it).  Once the command is over,
+# or has failed, the database asks for a worker again: its pending delta is
+# settled without waiting for its next write.  Workers nap a minute here, so
+# only a worker started after the command settles it.  A worker connects
+# also to a database that no longer accepts connections, as autovacuum does.
+
+my $other = lambda_node('databases', extra_conf => qq{
+lambda.workers = 2
+lambda.naptime = '1min'
+});
+sub on { my ($db, $query) = @_; return $other->safe_psql($db, $query) }
+on('postgres', q{CREATE DATABASE r1});
+on('r1', q{CREATE EXTENSION lambda;
+		   CREATE TABLE ev (k int, x int);
+		   SELECT lambda.create_master('ev');
+		   SELECT lambda.create_view('v', 'SELECT k, count(*) AS n FROM ev GROUP BY k')});
+ok(wait_until($other, q{SELECT lambda.settle_rounds('v') > 0}, 't', 60, 'r1'), "r1's worker ran its first round");
+my $pending = q{SELECT speed_pending FROM lambda.views};
+on('r1', q{INSERT INTO ev VALUES (1, 1)});
+is(on('r1', $pending), '1', 'a delta waits while the worker naps');
+on('postgres', q{ALTER DATABASE r1 RENAME TO r2});
+ok(wait_until($other, $pending, '0', 30, 'r2'), 'renamed, the database asks again: its delta is settled');
+
+on('r2', q{INSERT INTO ev VALUES (2, 2)});
+is(on('r2', $pending), '1', 'another delta waits');
+on('postgres', q{CREATE DATABASE r2copy TEMPLATE r2});
+ok(wait_until($other, $pending, '0', 30, 'r2'), 'copied as a template, the database asks again');
+
+my $inside = $other->background_psql('r2');
+on('postgres', q{ALTER DATABASE r2 ALLOW_CONNECTIONS false});
+$inside->query_safe(q{INSERT INTO ev VALUES (3, 3)});
+is($inside->query_safe($pending), '1', 'a session still inside writes a delta, which waits');
+my ($ret, $out, $err) = $other->psql('postgres', q{ALTER DATABASE r2 RENAME TO r3});
+like($err, qr/is being accessed by other users/, 'a rename that fails (a session is inside) ...');
+my $deadline_inside = time() + 30;
+my $settled = 0;
+while (!$settled && time() < $deadline_inside)
+{
+	$settled = $inside->query_safe($pending) eq '0';
+	usleep(200_000) unless $settled;
+}
+ok($settled, '... also asks again, and the worker settles the delta in a database not accepting connections');
+$inside->quit;
+my $log = slurp_file($other->logfile);
+unlike($log, qr/is not currently accepting connections/, 'no worker failed to connect');
+is(exact($other, 'v', 'SELECT k, count(*) AS n FROM ev GROUP BY k', 'r2copy'), 'f|0',
+	'the copy answers exactly (through the slow path: its views have no speed layer of their own yet)');
+
 done_testing();
