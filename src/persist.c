@@ -273,12 +273,6 @@ PersistSave(void)
 		pg_usleep(10000L);
 	}
 
-	for (i = 0; i < lambda_shared->nviews; i++)
-	{
-		if (lambda_shared->views[i].state != LAMBDA_SLOT_FREE)
-			header.nviews++;
-	}
-
 	file = AllocateFile(PERSIST_TEMP_FILE, PG_BINARY_W);
 	if (file == NULL)
 	{
@@ -286,6 +280,17 @@ PersistSave(void)
 				(errcode_for_file_access(),
 				 errmsg("could not create file \"%s\": %m", PERSIST_TEMP_FILE)));
 		return;
+	}
+
+	/*
+	 * Workers told to stop may still be taking or freeing slots: the
+	 * registry lock keeps every slot's identity as counted and written
+	 */
+	LWLockAcquire(lambda_shared->lock, LW_SHARED);
+	for (i = 0; i < lambda_shared->nviews; i++)
+	{
+		if (lambda_shared->views[i].state != LAMBDA_SLOT_FREE)
+			header.nviews++;
 	}
 	ok = fwrite(&header, sizeof(header), 1, file) == 1;
 	for (i = 0; ok && i < lambda_shared->nviews; i++)
@@ -299,6 +304,7 @@ PersistSave(void)
 			continue;
 		ok = fwrite(&vh, sizeof(vh), 1, file) == 1 && SpeedSave(view, file);
 	}
+	LWLockRelease(lambda_shared->lock);
 	if (FreeFile(file) != 0)
 		ok = false;
 	if (!ok)

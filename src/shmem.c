@@ -49,7 +49,9 @@
  * addresses are set at startup and never change; the database slots, the
  * waiting line (nwaiting, waiting[], nprobing) and the saved state's loading flags
  * (loading, loaderActive, persist.c; loadedCV wakes who waits for them)
- * change only under the registry lock, exclusively.  speedChunks is an
+ * change only under the registry lock, exclusively (loading is also read
+ * without it, as a hint checked again under it: it only ever goes from
+ * true to false).  speedChunks is an
  * atomic counter that only SharedAllocate and SharedFree change, without a
  * lock; it is exact whenever no allocation is in flight.  DSA memory is
  * allocated and freed through those two alone, and a dsa_pointer found in
@@ -482,15 +484,24 @@ SharedWantDatabase(Oid dbid)
 		if (free == NULL && !OidIsValid(db->dbid))
 			free = db;
 	}
-	if (free != NULL)
+	/*
+	 * A free slot goes to whoever asks only when nobody waits: otherwise
+	 * the launcher hands it out in turn (SharedServeWaiting), or a database
+	 * whose backends commit all the time would take back at once the slot
+	 * its worker just gave up for the others.
+	 */
+	if (free != NULL && lambda_shared->nwaiting == 0 && lambda_shared->nprobing == 0)
 	{
 		free->dbid = dbid;
 		free->wanted = true;
-		if (lambda_shared->launcherLatch)
-			SetLatch(lambda_shared->launcherLatch);
 	}
 	else
+	{
+		free = NULL;
 		WaitInLine(dbid);
+	}
+	if (lambda_shared->launcherLatch)
+		SetLatch(lambda_shared->launcherLatch);
 	LWLockRelease(lambda_shared->lock);
 	return free != NULL;
 }
@@ -509,7 +520,8 @@ DatabaseHasViews(Oid dbid)
 
 	for (i = 0; i < lambda_shared->nviews; i++)
 	{
-		if (lambda_shared->views[i].dbid == dbid)
+		if (lambda_shared->views[i].state != LAMBDA_SLOT_FREE &&
+			lambda_shared->views[i].dbid == dbid)
 			return true;
 	}
 	return false;
@@ -630,9 +642,13 @@ void
 SharedYieldDatabase(LambdaDatabaseSlot *slot)
 {
 	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
-	WaitInLine(slot->dbid);
-	slot->dbid = InvalidOid;
-	slot->wanted = false;
+	/* unless the slot was taken from it meanwhile (WorkerReleaseDatabase) */
+	if (slot->dbid == MyDatabaseId && slot->workerPid == MyProcPid)
+	{
+		WaitInLine(slot->dbid);
+		slot->dbid = InvalidOid;
+		slot->wanted = false;
+	}
 	if (lambda_shared->launcherLatch)
 		SetLatch(lambda_shared->launcherLatch);
 	LWLockRelease(lambda_shared->lock);

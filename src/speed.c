@@ -220,11 +220,13 @@ SpeedHandOff(Oid viewid, TransactionId xid, List *tuples)
 void
 SpeedLose(Oid viewid, TransactionId xid, const char *why)
 {
+	/* allocated before the lock: nothing under it may fail */
+	char	   *reason = psprintf("capture failed: %s", why);
 	LambdaSharedView *view = SharedViewLock(MyDatabaseId, viewid, true, LW_EXCLUSIVE);
 
 	if (view == NULL)
 		return;
-	MarkLost(view, xid, psprintf("capture failed: %s", why));
+	MarkLost(view, xid, reason);
 	LWLockRelease(&view->lock);
 }
 
@@ -1030,6 +1032,8 @@ SpeedDiscard(LambdaSharedView *view, Oid viewid, const char *why)
 {
 	dsa_area   *dsa = LambdaDsa();
 	TransactionId lost = InvalidTransactionId;
+	/* allocated before the lock: nothing under it may fail */
+	char	   *reason = psprintf("settling failed: %s", why);
 
 	if (!SharedViewLockIfStill(view, viewid, LW_EXCLUSIVE))
 		return;					/* forgotten meanwhile */
@@ -1050,7 +1054,7 @@ SpeedDiscard(LambdaSharedView *view, Oid viewid, const char *why)
 		FullTransactionIdRetreat(&next);
 		lost = XidFromFullTransactionId(next);
 	}
-	MarkLost(view, lost, psprintf("settling failed: %s", why));
+	MarkLost(view, lost, reason);
 	LWLockRelease(&view->lock);
 }
 

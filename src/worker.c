@@ -109,9 +109,18 @@
 #define QUICK_EXIT_SECONDS	10
 #define MAX_BACKOFF_SECONDS	60
 
+/*
+ * After GIVE_UP_STARTS quick failures in a row, a database's worker slot
+ * goes to the next database: one whose workers cannot start (a database
+ * that cannot be connected to, say) must not hold it from the others.  It
+ * asks again at its next hand-off or batch.
+ */
+#define GIVE_UP_STARTS		5
+
 /* The launcher's record of a database slot's worker */
 typedef struct WorkerStart
 {
+	Oid			dbid;			/* the database it was last started for */
 	BackgroundWorkerHandle *handle;	/* the running worker, or NULL */
 	TimestampTz started;
 	TimestampTz notBefore;		/* start no new one before */
@@ -124,6 +133,7 @@ PGDLLEXPORT void lambda_worker_main(Datum main_arg);
 static List *ProbeDatabases(void);
 static List *SkipDroppedDatabases(List *probe);
 static void StartWorkers(WorkerStart *starts);
+static void GiveUpSlot(LambdaDatabaseSlot *slot, WorkerStart *start);
 static void ExitUnlessInstalled(void);
 static bool DatabaseExists(Oid dbid);
 static void ForgetDatabase(LambdaDatabaseSlot *slot, Oid dbid);
@@ -323,15 +333,24 @@ WorkerReleaseDatabase(Oid dbid)
 }
 
 /*
- * Does database dbid (still) exist?
+ * Does database dbid (still) exist, and can a worker connect to it?
  */
 static bool
 DatabaseExists(Oid dbid)
 {
 	bool		exists;
 
+	HeapTuple	tuple;
+
 	StartTransactionCommand();
-	exists = SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(dbid));
+	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dbid));
+	exists = HeapTupleIsValid(tuple);
+	/* one whose DROP DATABASE was interrupted: only dropping it is left */
+	if (exists &&
+		((Form_pg_database) GETSTRUCT(tuple))->datconnlimit == DATCONNLIMIT_INVALID_DB)
+		exists = false;
+	if (HeapTupleIsValid(tuple))
+		ReleaseSysCache(tuple);
 	CommitTransactionCommand();
 	return exists;
 }
@@ -344,10 +363,12 @@ DatabaseExists(Oid dbid)
 static void
 ForgetDatabase(LambdaDatabaseSlot *slot, Oid dbid)
 {
+	List	   *views = SharedViewsOf(dbid);
 	ListCell   *lc;
 
-	foreach(lc, SharedViewsOf(dbid))
+	foreach(lc, views)
 		SpeedForget(dbid, lfirst_oid(lc), 0);
+	list_free(views);
 	if (slot != NULL)
 	{
 		LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
@@ -392,6 +413,34 @@ ForgetDroppedDatabases(void)
 }
 
 /*
+ * A database's workers keep failing at once: give its slot to the next
+ * database in turn (the failures are in the log).
+ */
+static void
+GiveUpSlot(LambdaDatabaseSlot *slot, WorkerStart *start)
+{
+	bool		given = false;
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	if (slot->dbid == start->dbid && OidIsValid(start->dbid))
+	{
+		slot->dbid = InvalidOid;
+		slot->wanted = false;
+		slot->failed = false;
+		given = true;
+	}
+	LWLockRelease(lambda_shared->lock);
+	if (given)
+		ereport(LOG,
+				(errmsg("lambda: database %u gives its worker slot to others after %d failed starts in a row",
+						start->dbid, start->failures),
+				 errdetail("The database asks for a worker again at its next write or batch.")));
+	start->dbid = InvalidOid;
+	start->failures = 0;
+	start->notBefore = 0;
+}
+
+/*
  * Start a worker for every database slot that wants one and has none, unless
  * the slot's workers keep failing (see MAX_BACKOFF_SECONDS).
  */
@@ -428,18 +477,27 @@ StartWorkers(WorkerStart *starts)
 				start->notBefore = TimestampTzPlusMilliseconds(now,
 															   Min(1 << Min(start->failures, 6),
 																   MAX_BACKOFF_SECONDS) * 1000);
+				if (start->failures >= GIVE_UP_STARTS)
+					GiveUpSlot(slot, start);
 			}
 			else
 				start->failures = 0;
 		}
-		if (now < start->notBefore)
-			continue;
 
 		LWLockAcquire(lambda_shared->lock, LW_SHARED);
 		dbid = slot->dbid;
 		wanted = slot->wanted;
 		LWLockRelease(lambda_shared->lock);
 
+		/* the backoff is the database's, not the next one's in the slot */
+		if (dbid != start->dbid)
+		{
+			start->dbid = dbid;
+			start->failures = 0;
+			start->notBefore = 0;
+		}
+		if (now < start->notBefore)
+			continue;
 		if (!OidIsValid(dbid) || !wanted)
 			continue;
 		if (!DatabaseExists(dbid))
@@ -467,6 +525,12 @@ StartWorkers(WorkerStart *starts)
 		 * the slot backs off
 		 */
 		LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+		if (slot->dbid != dbid || !slot->wanted)
+		{
+			/* given to another database meanwhile: its turn comes next */
+			LWLockRelease(lambda_shared->lock);
+			continue;
+		}
 		slot->failed = true;
 		LWLockRelease(lambda_shared->lock);
 

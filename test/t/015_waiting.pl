@@ -122,28 +122,28 @@ on('r1', q{CREATE EXTENSION lambda;
 		   SELECT lambda.create_master('ev');
 		   SELECT lambda.create_view('v', 'SELECT k, count(*) AS n FROM ev GROUP BY k')});
 ok(wait_until($other, q{SELECT lambda.settle_rounds('v') > 0}, 't', 60, 'r1'), "r1's worker ran its first round");
-my $pending = q{SELECT speed_pending FROM lambda.views};
+my $pending_query = q{SELECT speed_pending FROM lambda.views};
 on('r1', q{INSERT INTO ev VALUES (1, 1)});
-is(on('r1', $pending), '1', 'a delta waits while the worker naps');
+is(on('r1', $pending_query), '1', 'a delta waits while the worker naps');
 on('postgres', q{ALTER DATABASE r1 RENAME TO r2});
-ok(wait_until($other, $pending, '0', 30, 'r2'), 'renamed, the database asks again: its delta is settled');
+ok(wait_until($other, $pending_query, '0', 30, 'r2'), 'renamed, the database asks again: its delta is settled');
 
 on('r2', q{INSERT INTO ev VALUES (2, 2)});
-is(on('r2', $pending), '1', 'another delta waits');
+is(on('r2', $pending_query), '1', 'another delta waits');
 on('postgres', q{CREATE DATABASE r2copy TEMPLATE r2});
-ok(wait_until($other, $pending, '0', 30, 'r2'), 'copied as a template, the database asks again');
+ok(wait_until($other, $pending_query, '0', 30, 'r2'), 'copied as a template, the database asks again');
 
 my $inside = $other->background_psql('r2');
 on('postgres', q{ALTER DATABASE r2 ALLOW_CONNECTIONS false});
 $inside->query_safe(q{INSERT INTO ev VALUES (3, 3)});
-is($inside->query_safe($pending), '1', 'a session still inside writes a delta, which waits');
+is($inside->query_safe($pending_query), '1', 'a session still inside writes a delta, which waits');
 my ($ret, $out, $err) = $other->psql('postgres', q{ALTER DATABASE r2 RENAME TO r3});
 like($err, qr/is being accessed by other users/, 'a rename that fails (a session is inside) ...');
 my $deadline_inside = time() + 30;
 my $settled = 0;
 while (!$settled && time() < $deadline_inside)
 {
-	$settled = $inside->query_safe($pending) eq '0';
+	$settled = $inside->query_safe($pending_query) eq '0';
 	usleep(200_000) unless $settled;
 }
 ok($settled, '... also asks again, and the worker settles the delta in a database not accepting connections');
