@@ -343,38 +343,58 @@ CaptureInsertRunning(LambdaLayout *layout)
 
 /*
  * Does rel have a capture trigger of lambda's?
+ *
+ * rel->trigdesc is the relcache's: a catalog look-up may take in an
+ * invalidation of rel (an ANALYZE of it, say) and free it.  So the
+ * candidates' functions are noted first, and looked up after.
  */
 static bool
 HasCaptureTrigger(Relation rel)
 {
 	TriggerDesc *trigdesc = rel->trigdesc;
+	Oid		   *funcs;
+	int			nfuncs = 0;
+	Oid			schema;
 	int			i;
 
 	if (trigdesc == NULL || !trigdesc->trig_insert_after_statement)
 		return false;
+	funcs = palloc(sizeof(Oid) * trigdesc->numtriggers);
 	for (i = 0; i < trigdesc->numtriggers; i++)
 	{
 		Trigger    *trigger = &trigdesc->triggers[i];
 
 		if (TRIGGER_FOR_INSERT(trigger->tgtype) && TRIGGER_FOR_AFTER(trigger->tgtype) &&
-			!TRIGGER_FOR_ROW(trigger->tgtype) && trigger->tgnewtable != NULL &&
-			get_func_namespace(trigger->tgfoid) == get_namespace_oid(LAMBDA_SCHEMA_NAME, true))
+			!TRIGGER_FOR_ROW(trigger->tgtype) && trigger->tgnewtable != NULL)
+			funcs[nfuncs++] = trigger->tgfoid;
+	}
+	schema = get_namespace_oid(LAMBDA_SCHEMA_NAME, true);
+	for (i = 0; i < nfuncs; i++)
+	{
+		if (get_func_namespace(funcs[i]) == schema)
 			return true;
 	}
 	return false;
 }
 
 /*
- * The view a capture trigger is for: its only argument is the view's id
- * (catalog.c).  InvalidOid when no view has it.
+ * The id of the view a capture trigger is for: its only argument (catalog.c).
+ */
+static int64
+TriggerViewId(Trigger *trigger)
+{
+	if (trigger->tgnargs != 1)
+		elog(ERROR, "lambda capture trigger must have one argument");
+	return DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(trigger->tgargs[0])));
+}
+
+/*
+ * The view a capture trigger is for.  InvalidOid when no view has it.
  */
 static Oid
 TriggerView(Trigger *trigger)
 {
-	if (trigger->tgnargs != 1)
-		elog(ERROR, "lambda capture trigger must have one argument");
-	return CatalogViewById(DatumGetInt64(DirectFunctionCall1(int8in,
-															 CStringGetDatum(trigger->tgargs[0]))));
+	return CatalogViewById(TriggerViewId(trigger));
 }
 
 /*
@@ -440,9 +460,19 @@ FiringCaptures(Relation rel, Oid funcid)
 	TriggerDesc *trigdesc = rel->trigdesc;
 	bool		replica = SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA;
 	List	   *views = NIL;
+	int64	   *ids;
+	int			nids = 0;
 	int			i;
 
-	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+	if (trigdesc == NULL)
+		return NIL;
+
+	/*
+	 * The views' ids first, and their look-ups after: rel->trigdesc is the
+	 * relcache's, which a look-up may free (HasCaptureTrigger)
+	 */
+	ids = palloc(sizeof(int64) * trigdesc->numtriggers);
+	for (i = 0; i < trigdesc->numtriggers; i++)
 	{
 		Trigger    *trigger = &trigdesc->triggers[i];
 
@@ -453,8 +483,11 @@ FiringCaptures(Relation rel, Oid funcid)
 		if (trigger->tgenabled == TRIGGER_DISABLED ||
 			trigger->tgenabled == (replica ? TRIGGER_FIRES_ON_ORIGIN : TRIGGER_FIRES_ON_REPLICA))
 			continue;
-		views = list_append_unique_oid(views, TriggerView(trigger));
+		ids[nids++] = TriggerViewId(trigger);
 	}
+	for (i = 0; i < nids; i++)
+		views = list_append_unique_oid(views, CatalogViewById(ids[i]));
+	pfree(ids);
 	/* a trigger whose view a restore could not make captures for nobody */
 	return list_delete_oid(views, InvalidOid);
 }

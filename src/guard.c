@@ -898,7 +898,9 @@ static char
 LambdaTriggerFires(Oid relid, const char *name)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
-	TriggerDesc *trigdesc = rel->trigdesc;
+
+	/* a copy: the look-ups below may take in an invalidation of rel */
+	TriggerDesc *trigdesc = CopyTriggerDesc(rel->trigdesc);
 	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
 	char		fires = 0;
 	int			i;
@@ -912,6 +914,7 @@ LambdaTriggerFires(Oid relid, const char *name)
 			fires = strcmp(get_func_name(trigger->tgfoid), "capture_row") == 0 ?
 				TRIGGER_FIRES_ON_REPLICA : TRIGGER_FIRES_ALWAYS;
 	}
+	FreeTriggerDesc(trigdesc);
 	relation_close(rel, AccessShareLock);
 	return fires;
 }
@@ -928,7 +931,9 @@ static bool
 IsOrphanCapture(Oid relid, const char *name)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
-	TriggerDesc *trigdesc = rel->trigdesc;
+
+	/* a copy: the look-ups below may take in an invalidation of rel */
+	TriggerDesc *trigdesc = CopyTriggerDesc(rel->trigdesc);
 	bool		result = false;
 	int			i;
 
@@ -946,6 +951,7 @@ IsOrphanCapture(Oid relid, const char *name)
 																		  CStringGetDatum(trigger->tgargs[0]))))))
 			result = true;
 	}
+	FreeTriggerDesc(trigdesc);
 	relation_close(rel, AccessShareLock);
 	return result;
 }
@@ -954,7 +960,9 @@ static bool
 IsLambdaTrigger(Oid relid, const char *name)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
-	TriggerDesc *trigdesc = rel->trigdesc;
+
+	/* a copy: the look-ups below may take in an invalidation of rel */
+	TriggerDesc *trigdesc = CopyTriggerDesc(rel->trigdesc);
 	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
 	bool		result = false;
 	int			i;
@@ -967,6 +975,7 @@ IsLambdaTrigger(Oid relid, const char *name)
 			get_func_namespace(trigger->tgfoid) == nsp)
 			result = true;
 	}
+	FreeTriggerDesc(trigdesc);
 	relation_close(rel, AccessShareLock);
 	return result;
 }

@@ -189,7 +189,10 @@ EOS
 		  . "DO \$\$ BEGIN PERFORM lambda.compact('$batched->[$i]'); "
 		  . "EXCEPTION WHEN object_not_in_prerequisite_state THEN NULL; END \$\$;\n\\endif\n";
 	}
-	$batch .= "\\endif\n\\if :r = 1\n\\sleep 20 ms\nROLLBACK;\n\\endif\n\\sleep 100 ms\n";
+	# now and then an ANALYZE of the master, which invalidates its relcache
+	# entry (and trigger descriptor) under the writers' captures
+	$batch .= "\\endif\n\\if :r = 2\nANALYZE events;\n\\endif\n"
+	  . "\\if :r = 1\n\\sleep 20 ms\nROLLBACK;\n\\endif\n\\sleep 100 ms\n";
 	$reader .= "\\endif\nCOMMIT;\n";
 
 	PostgreSQL::Test::Utils::append_to_file("$dir/batch_$label.sql", $batch);
