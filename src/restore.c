@@ -477,7 +477,9 @@ Oid
 RestoreViewTrigger(Oid relid, const char *name, int64 id, bool row, bool *exists)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
-	TriggerDesc *trigdesc = rel->trigdesc;
+
+	/* a copy: the look-ups below may take in an invalidation of rel */
+	TriggerDesc *trigdesc = CopyTriggerDesc(rel->trigdesc);
 	Oid			nsp = get_namespace_oid(LAMBDA_SCHEMA_NAME, false);
 	char	   *arg = psprintf(INT64_FORMAT, id);
 	Oid			result = InvalidOid;
@@ -498,6 +500,7 @@ RestoreViewTrigger(Oid relid, const char *name, int64 id, bool row, bool *exists
 			strcmp(get_func_name(trigger->tgfoid), row ? "capture_row" : "capture") == 0)
 			result = trigger->tgoid;
 	}
+	FreeTriggerDesc(trigdesc);
 	relation_close(rel, AccessShareLock);
 	return result;
 }

@@ -117,6 +117,14 @@
  */
 #define GIVE_UP_STARTS		5
 
+/*
+ * Databases that gave their slot up (GiveUpSlot), until one of their
+ * workers runs: at their next turn, the first quick failure gives the slot
+ * up again, rather than holding it through another round of backoffs.
+ * The launcher's own memory.
+ */
+static List *givenUp = NIL;
+
 /* The launcher's record of a database slot's worker */
 typedef struct WorkerStart
 {
@@ -431,10 +439,17 @@ GiveUpSlot(LambdaDatabaseSlot *slot, WorkerStart *start)
 	}
 	LWLockRelease(lambda_shared->lock);
 	if (given)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		givenUp = list_append_unique_oid(givenUp, start->dbid);
+		MemoryContextSwitchTo(old);
 		ereport(LOG,
-				(errmsg("lambda: database %u gives its worker slot to others after %d failed starts in a row",
-						start->dbid, start->failures),
-				 errdetail("The database asks for a worker again at its next write or batch.")));
+				(errmsg("lambda: database %u gives its worker slot to others: its workers fail to start",
+						start->dbid),
+				 errdetail("Failed starts in a row: %d.  The database asks for a worker again at its next write or batch.",
+						   start->failures)));
+	}
 	start->dbid = InvalidOid;
 	start->failures = 0;
 	start->notBefore = 0;
@@ -477,11 +492,15 @@ StartWorkers(WorkerStart *starts)
 				start->notBefore = TimestampTzPlusMilliseconds(now,
 															   Min(1 << Min(start->failures, 6),
 																   MAX_BACKOFF_SECONDS) * 1000);
-				if (start->failures >= GIVE_UP_STARTS)
+				if (start->failures >= GIVE_UP_STARTS ||
+					list_member_oid(givenUp, start->dbid))
 					GiveUpSlot(slot, start);
 			}
 			else
+			{
 				start->failures = 0;
+				givenUp = list_delete_oid(givenUp, start->dbid);
+			}
 		}
 
 		LWLockAcquire(lambda_shared->lock, LW_SHARED);
