@@ -45,7 +45,8 @@ BEGIN
                                   '$function$lambda_' || f.prosrc || '$function$');
         IF new = old THEN
             RAISE EXCEPTION 'could not point function % at symbol lambda_%',
-                f.oid::pg_catalog.regprocedure, f.prosrc;
+                f.oid::pg_catalog.regprocedure, f.prosrc
+                USING ERRCODE = 'internal_error';
         END IF;
         EXECUTE new;
     END LOOP;

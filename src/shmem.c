@@ -47,16 +47,15 @@
  *
  * The rest of LambdaShared: the locks' tranches, the sizes and the arrays'
  * addresses are set at startup and never change; the database slots, the
- * waiting line (nwaiting, waiting[], nprobing) and the saved state's loading flags
- * (loading, loaderActive, persist.c; loadedCV wakes who waits for them)
- * change only under the registry lock, exclusively (loading is also read
- * without it, as a hint checked again under it: it only ever goes from
- * true to false).  speedChunks is an
- * atomic counter that only SharedAllocate and SharedFree change, without a
- * lock; it is exact whenever no allocation is in flight.  DSA memory is
- * allocated and freed through those two alone, and a dsa_pointer found in
- * a view's state may be followed only while that view's lock is held
- * (speed.c, grouptable.c).
+ * waiting line (nwaiting, waiting[], nprobing) and the saved state's
+ * loading flags (loading, loaderActive, persist.c; loadedCV wakes who waits
+ * for them) change only under the registry lock, exclusively (loading is
+ * also read without it, as a hint checked again under it: it only ever
+ * goes from true to false).  speedChunks is an atomic counter that only
+ * SharedAllocate and SharedFree change, without a lock; it is exact
+ * whenever no allocation is in flight.  DSA memory is allocated and freed
+ * through those two alone, and a dsa_pointer found in a view's state may be
+ * followed only while that view's lock is held (speed.c, grouptable.c).
  *
  * Heavyweight locks come first: no LWLock of this file's is held while
  * waiting for one, nor across anything that may wait for one, so the two
