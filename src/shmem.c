@@ -102,6 +102,7 @@ static Size SharedSize(void);
 static bool DatabaseHasViews(Oid dbid);
 static bool DatabaseHasSlot(Oid dbid);
 static void WaitInLine(Oid dbid);
+static void LeaveLine(int i);
 static void lambda_shmem_request(void);
 static void lambda_shmem_startup(void);
 
@@ -584,6 +585,56 @@ WaitInLine(Oid dbid)
 }
 
 /*
+ * Take the database at place i out of the waiting line.  The caller holds
+ * the registry lock exclusively.
+ */
+static void
+LeaveLine(int i)
+{
+	lambda_shared->nwaiting--;
+	memmove(&lambda_shared->waiting[i], &lambda_shared->waiting[i + 1],
+			sizeof(Oid) * (lambda_shared->nwaiting - i));
+}
+
+/*
+ * Free database dbid's slot and take it out of the waiting line (its
+ * worker, whose pid is set in *pid, is being stopped: worker.c).  True
+ * when it had either.
+ */
+bool
+SharedReleaseDatabase(Oid dbid, pid_t *pid)
+{
+	bool		released = false;
+	int			i;
+
+	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < lambda_shared->ndatabases; i++)
+	{
+		LambdaDatabaseSlot *slot = &lambda_shared->databases[i];
+
+		if (slot->dbid == dbid)
+		{
+			/* the slot is free; WorkerExit still clears workerPid */
+			slot->dbid = InvalidOid;
+			slot->wanted = false;
+			*pid = slot->workerPid;
+			released = true;
+		}
+	}
+	for (i = 0; i < lambda_shared->nwaiting; i++)
+	{
+		if (lambda_shared->waiting[i] == dbid)
+		{
+			LeaveLine(i);
+			released = true;
+			break;
+		}
+	}
+	LWLockRelease(lambda_shared->lock);
+	return released;
+}
+
+/*
  * Give free database slots to the databases of probe first (the launcher's
  * list of those to probe after a start, which may be any number: they wait
  * in the launcher's memory, not in the line), then to waiting databases,
@@ -617,9 +668,7 @@ SharedServeWaiting(List *probe)
 		while (!OidIsValid(dbid) && lambda_shared->nwaiting > 0)
 		{
 			dbid = lambda_shared->waiting[0];
-			lambda_shared->nwaiting--;
-			memmove(&lambda_shared->waiting[0], &lambda_shared->waiting[1],
-					sizeof(Oid) * lambda_shared->nwaiting);
+			LeaveLine(0);
 			if (DatabaseHasSlot(dbid))
 				dbid = InvalidOid;
 		}

@@ -121,6 +121,7 @@ extern void SharedViewForget(Oid dbid, Oid viewid, uint64 taken,
 extern void SharedViewCommitted(LambdaSharedView *view, Oid viewid);
 extern bool SharedWantDatabase(Oid dbid);
 extern List *SharedServeWaiting(List *probe);
+extern bool SharedReleaseDatabase(Oid dbid, pid_t *pid);
 extern void SharedYieldDatabase(LambdaDatabaseSlot *slot);
 extern bool SharedOthersWaiting(void);
 

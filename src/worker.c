@@ -304,35 +304,7 @@ bool
 WorkerReleaseDatabase(Oid dbid)
 {
 	pid_t		pid = 0;
-	bool		released = false;
-	int			i;
-
-	LWLockAcquire(lambda_shared->lock, LW_EXCLUSIVE);
-	for (i = 0; i < lambda_shared->ndatabases; i++)
-	{
-		LambdaDatabaseSlot *slot = &lambda_shared->databases[i];
-
-		if (slot->dbid == dbid)
-		{
-			/* the slot is free; WorkerExit still clears workerPid */
-			slot->dbid = InvalidOid;
-			slot->wanted = false;
-			pid = slot->workerPid;
-			released = true;
-		}
-	}
-	for (i = 0; i < lambda_shared->nwaiting; i++)
-	{
-		if (lambda_shared->waiting[i] == dbid)
-		{
-			lambda_shared->nwaiting--;
-			memmove(&lambda_shared->waiting[i], &lambda_shared->waiting[i + 1],
-					sizeof(Oid) * (lambda_shared->nwaiting - i));
-			released = true;
-			break;
-		}
-	}
-	LWLockRelease(lambda_shared->lock);
+	bool		released = SharedReleaseDatabase(dbid, &pid);
 
 	/* DROP DATABASE waits (5 s) for the sessions it counts to go */
 	if (pid != 0)
